@@ -1,0 +1,9 @@
+//! occd: a YANG-model-driven NETCONF and RESTCONF server for Open Cloud
+//! Connect services. See ARCHITECTURE.md for the layout.
+
+pub mod check;
+pub mod config;
+pub mod diag;
+pub mod logging;
+pub mod schema;
+pub mod serve;

@@ -1,0 +1,157 @@
+//! Helpers shared by the integration tests: run the `occd` binary with a
+//! time limit, or start `occd serve` and stop it with a signal.
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
+
+use std::io::{BufRead, BufReader, Read};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+pub const TIMEOUT: Duration = Duration::from_secs(120);
+
+pub fn occd() -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_occd"));
+    cmd.current_dir(root()).env_remove("RUST_LOG").stdin(Stdio::null());
+    cmd
+}
+
+pub fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+pub fn fixture(rel: &str) -> String {
+    root().join("tests/fixtures").join(rel).display().to_string()
+}
+
+pub struct Output {
+    pub status: ExitStatus,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Output {
+    pub fn all(&self) -> String {
+        format!("{}{}", self.stdout, self.stderr)
+    }
+}
+
+/// Runs occd to completion, killing it after [`TIMEOUT`].
+pub fn run(args: &[&str]) -> Output {
+    let mut child = occd().args(args).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+    let out = drain(child.stdout.take().unwrap());
+    let err = drain(child.stderr.take().unwrap());
+    let status = wait(&mut child, TIMEOUT).unwrap_or_else(|| panic!("occd {args:?} did not finish"));
+    Output { status, stdout: out.recv().unwrap(), stderr: err.recv().unwrap() }
+}
+
+fn drain(mut r: impl Read + Send + 'static) -> mpsc::Receiver<String> {
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        let mut s = String::new();
+        let _ = r.read_to_string(&mut s);
+        let _ = tx.send(s);
+    });
+    rx
+}
+
+pub fn wait(child: &mut Child, limit: Duration) -> Option<ExitStatus> {
+    let start = Instant::now();
+    while start.elapsed() < limit {
+        if let Some(status) = child.try_wait().unwrap() {
+            return Some(status);
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let _ = child.kill();
+    None
+}
+
+/// A running `occd serve`, killed on drop if still alive.
+pub struct Server {
+    pub child: Child,
+    pub stdout: String,
+    /// Every stderr (log) line read so far.
+    pub log: Vec<String>,
+    lines: mpsc::Receiver<String>,
+}
+
+impl Server {
+    /// Starts `occd serve ARGS` and waits for its "occd ready" log line.
+    /// Returns the server or, if it exited first, its output.
+    pub fn start(args: &[&str]) -> Result<Server, Output> {
+        let mut child =
+            occd().arg("serve").args(args).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+        let out = drain(child.stdout.take().unwrap());
+        let (tx, lines) = mpsc::channel();
+        let stderr = child.stderr.take().unwrap();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        let mut server = Server { child, stdout: String::new(), log: Vec::new(), lines };
+        let start = Instant::now();
+        while start.elapsed() < TIMEOUT {
+            match server.lines.recv_timeout(Duration::from_millis(50)) {
+                Ok(line) => {
+                    let ready = line.contains("occd ready");
+                    server.log.push(line);
+                    if ready {
+                        return Ok(server);
+                    }
+                }
+                Err(e) => {
+                    if let Some(status) = server.child.try_wait().unwrap() {
+                        server.collect(Duration::from_millis(500));
+                        return Err(Output {
+                            status,
+                            stdout: out.recv_timeout(TIMEOUT).unwrap_or_default(),
+                            stderr: server.log.join("\n"),
+                        });
+                    }
+                    if e == mpsc::RecvTimeoutError::Disconnected {
+                        std::thread::sleep(Duration::from_millis(20));
+                    }
+                }
+            }
+        }
+        panic!("occd serve not ready in time: {:?}", server.log);
+    }
+
+    fn collect(&mut self, limit: Duration) {
+        let start = Instant::now();
+        while start.elapsed() < limit {
+            match self.lines.recv_timeout(Duration::from_millis(20)) {
+                Ok(l) => self.log.push(l),
+                Err(mpsc::RecvTimeoutError::Disconnected) => break,
+                Err(mpsc::RecvTimeoutError::Timeout) => {}
+            }
+        }
+    }
+
+    /// Sends `signal` (e.g. "TERM") and waits for the exit.
+    pub fn stop(mut self, signal: &str) -> (ExitStatus, Vec<String>) {
+        let pid = self.child.id().to_string();
+        let ok = Command::new("kill").args([&format!("-{signal}"), &pid]).status().unwrap();
+        assert!(ok.success());
+        let status = wait(&mut self.child, TIMEOUT).expect("occd serve did not stop");
+        self.collect(Duration::from_millis(500));
+        (status, std::mem::take(&mut self.log))
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+pub fn write(dir: &Path, name: &str, text: &str) -> String {
+    let p = dir.join(name);
+    std::fs::write(&p, text).unwrap();
+    p.display().to_string()
+}
