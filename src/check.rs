@@ -3,6 +3,7 @@
 
 use std::fs;
 use std::path::Path;
+use std::time::{Duration, Instant};
 
 use yang3::data::{DataFormat, DataParserFlags, DataTree, DataValidationFlags};
 
@@ -34,39 +35,57 @@ fn detect_format(path: &Path, text: &str) -> DocFormat {
     }
 }
 
-/// Validates one document; an empty result means it is valid.
-pub fn check_document(
-    schema: &Schema,
-    path: &Path,
-    kind: DocKind,
-    format: Option<DocFormat>,
-) -> Vec<Diagnostic> {
+/// The outcome of checking one document.
+#[derive(Debug, Default)]
+pub struct Report {
+    /// Errors and warnings; no error means the document is valid.
+    pub diagnostics: Vec<Diagnostic>,
+    /// Time to parse the document into a tree (no validation).
+    pub parse_time: Duration,
+    /// Time of libyang's full validation of the parsed tree.
+    pub validate_time: Duration,
+}
+
+impl Report {
+    pub fn errors(&self) -> usize {
+        self.diagnostics.iter().filter(|d| d.is_error()).count()
+    }
+
+    fn failed(d: Diagnostic) -> Report {
+        Report { diagnostics: vec![d], ..Report::default() }
+    }
+}
+
+/// Validates one document file.
+pub fn check_document(schema: &Schema, path: &Path, kind: DocKind, format: Option<DocFormat>) -> Report {
     let file = path.display().to_string();
     let text = match fs::read(path) {
         Ok(bytes) => match String::from_utf8(bytes) {
             Ok(t) => t,
             Err(e) => {
-                return vec![Diagnostic::error(format!(
-                    "not UTF-8 text (byte {})",
-                    e.utf8_error().valid_up_to()
-                ))
-                .in_file(file)]
+                return Report::failed(
+                    Diagnostic::error(format!("not UTF-8 text (byte {})", e.utf8_error().valid_up_to()))
+                        .in_file(file),
+                )
             }
         },
-        Err(e) => return vec![Diagnostic::error(format!("cannot read: {e}")).in_file(file)],
+        Err(e) => return Report::failed(Diagnostic::error(format!("cannot read: {e}")).in_file(file)),
     };
-    check_text(schema, &text, kind, format.unwrap_or_else(|| detect_format(path, &text)))
-        .into_iter()
-        .map(|d| d.in_file(file.clone()))
-        .collect()
+    let mut report = check_text(schema, &text, kind, format.unwrap_or_else(|| detect_format(path, &text)));
+    for d in &mut report.diagnostics {
+        d.file = Some(file.clone());
+    }
+    report
 }
 
-/// Validates document text as the full content of a datastore.
-pub fn check_text(schema: &Schema, text: &str, kind: DocKind, format: DocFormat) -> Vec<Diagnostic> {
+/// Validates document text as the full content of a datastore: parsed
+/// strictly (unknown nodes are errors), then validated as a whole, every
+/// error reported.
+pub fn check_text(schema: &Schema, text: &str, kind: DocKind, format: DocFormat) -> Report {
     if let Some(at) = text.find('\0') {
-        return vec![Diagnostic::error(format!("NUL character at byte {at}"))];
+        return Report::failed(Diagnostic::error(format!("NUL character at byte {at}")));
     }
-    let mut parse = DataParserFlags::STRICT;
+    let mut parse = DataParserFlags::STRICT | DataParserFlags::NO_VALIDATION;
     // PRESENT: modules the document has no data for are not checked, so a
     // document about one module is not failed for another module's
     // mandatory nodes (the yang-library state, for instance).
@@ -81,9 +100,32 @@ pub fn check_text(schema: &Schema, text: &str, kind: DocKind, format: DocFormat)
     };
     let ctx = schema.context();
     ffi::take_errors(ctx);
-    let result = DataTree::parse_string(ctx, text, format, parse, validate).map(drop);
-    let found = ffi::take_errors(ctx);
-    let mut out: Vec<Diagnostic> = found
+    let mut report = Report::default();
+    let start = Instant::now();
+    let parsed = DataTree::parse_string(
+        ctx,
+        text,
+        format,
+        DataParserFlags::from_bits_retain(parse.bits()),
+        DataValidationFlags::empty(),
+    );
+    report.parse_time = start.elapsed();
+    let result = match parsed {
+        Ok(mut tree) => {
+            let start = Instant::now();
+            let r = tree.validate(validate);
+            report.validate_time = start.elapsed();
+            r
+        }
+        Err(_) => {
+            // A value that fails its type stops a parse-only pass; parsing
+            // with validation in one pass reports every error instead.
+            ffi::take_errors(ctx);
+            parse.remove(DataParserFlags::NO_VALIDATION);
+            DataTree::parse_string(ctx, text, format, parse, validate).map(drop)
+        }
+    };
+    report.diagnostics = ffi::take_errors(ctx)
         .into_iter()
         .map(|e| Diagnostic {
             severity: if e.warning { Severity::Warning } else { Severity::Error },
@@ -97,9 +139,9 @@ pub fn check_text(schema: &Schema, text: &str, kind: DocKind, format: DocFormat)
         })
         .collect();
     if let Err(e) = result {
-        if !out.iter().any(Diagnostic::is_error) {
-            out.push(Diagnostic::error(e.to_string()));
+        if report.errors() == 0 {
+            report.diagnostics.push(Diagnostic::error(e.to_string()));
         }
     }
-    out
+    report
 }

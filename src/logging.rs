@@ -1,5 +1,7 @@
 //! Logging through `tracing`: `RUST_LOG` when set, else the config's level.
 
+use std::io::IsTerminal as _;
+
 use tracing_subscriber::EnvFilter;
 
 use crate::config::LogLevel;
@@ -13,5 +15,9 @@ pub fn init(level: LogLevel) {
         }
         _ => EnvFilter::new(level.as_str()),
     };
-    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).try_init();
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_ansi(std::io::stderr().is_terminal())
+        .with_writer(std::io::stderr)
+        .try_init();
 }

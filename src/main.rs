@@ -53,6 +53,9 @@ enum Command {
         /// Document format; by default from the file extension.
         #[arg(long, value_enum)]
         format: Option<DocFormat>,
+        /// Print the parse and validation time of each document.
+        #[arg(long)]
+        timing: bool,
         /// Instance documents (XML or RFC 7951 JSON).
         files: Vec<PathBuf>,
     },
@@ -62,7 +65,9 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Command::Serve { common } => cmd_serve(common),
-        Command::Check { common, kind, format, files } => cmd_check(common, kind, format, files),
+        Command::Check { common, kind, format, timing, files } => {
+            cmd_check(common, kind, format, timing, files)
+        }
     }
 }
 
@@ -84,7 +89,13 @@ fn fail(lines: impl IntoIterator<Item = String>) -> ExitCode {
     ExitCode::FAILURE
 }
 
-fn cmd_check(common: Common, kind: DocKind, format: Option<DocFormat>, files: Vec<PathBuf>) -> ExitCode {
+fn cmd_check(
+    common: Common,
+    kind: DocKind,
+    format: Option<DocFormat>,
+    timing: bool,
+    files: Vec<PathBuf>,
+) -> ExitCode {
     let config = match load_config(&common) {
         Ok(c) => c,
         Err(e) => return fail([e]),
@@ -111,15 +122,24 @@ fn cmd_check(common: Common, kind: DocKind, format: Option<DocFormat>, files: Ve
     }
     let mut errors = 0usize;
     for file in &files {
-        let diags = check::check_document(&schema, file, kind, format);
-        let n = diags.iter().filter(|d| d.is_error()).count();
-        for d in &diags {
+        let report = check::check_document(&schema, file, kind, format);
+        let n = report.errors();
+        for d in &report.diagnostics {
             eprintln!("{d}");
         }
-        if n == 0 {
-            println!("{}: valid", file.display());
+        let timing = if timing {
+            format!(
+                " (parse {:.1} ms, validate {:.1} ms)",
+                report.parse_time.as_secs_f64() * 1000.0,
+                report.validate_time.as_secs_f64() * 1000.0
+            )
         } else {
-            println!("{}: {n} error{}", file.display(), if n == 1 { "" } else { "s" });
+            String::new()
+        };
+        if n == 0 {
+            println!("{}: valid{timing}", file.display());
+        } else {
+            println!("{}: {n} error{}{timing}", file.display(), if n == 1 { "" } else { "s" });
         }
         errors += n;
     }
