@@ -16,6 +16,15 @@ fn with_lib<'a>(args: &[&'a str]) -> Vec<&'a str> {
     v
 }
 
+/// A config file implementing the test module, with extra keys for its
+/// `[[schema.modules]]` entry.
+fn lib_config(dir: &std::path::Path, module_keys: &str) -> String {
+    let yang = fixture("yang/good");
+    let text =
+        format!("[schema]\nsearch-dirs = [{yang:?}]\n[[schema.modules]]\nname = \"occd-test-library\"\n{module_keys}\n");
+    write(dir, "occd.toml", &text)
+}
+
 #[test]
 fn default_module_set_loads() {
     let out = run(&["check"]);
@@ -47,12 +56,7 @@ fn extra_module_from_command_line() {
 #[test]
 fn extra_module_with_revision_and_from_config() {
     let dir = tempfile::tempdir().unwrap();
-    let yang = fixture("yang/good");
-    let cfg = write(
-        dir.path(),
-        "occd.toml",
-        &format!("[schema]\nsearch-dirs = [{yang:?}]\n[[schema.modules]]\nname = \"occd-test-library\"\nrevision = \"2026-11-24\"\nfeatures = []\n"),
-    );
+    let cfg = lib_config(dir.path(), "revision = \"2026-11-24\"\nfeatures = []");
     let out = run(&["check", "-c", &cfg]);
     assert!(out.status.success(), "{}", out.all());
     // Features listed explicitly: none enabled.
@@ -177,12 +181,7 @@ fn circular_import_is_reported() {
 #[test]
 fn unknown_feature_is_reported() {
     let dir = tempfile::tempdir().unwrap();
-    let yang = fixture("yang/good");
-    let cfg = write(
-        dir.path(),
-        "occd.toml",
-        &format!("[schema]\nsearch-dirs = [{yang:?}]\n[[schema.modules]]\nname = \"occd-test-library\"\nfeatures = [\"ratingz\"]\n"),
-    );
+    let cfg = lib_config(dir.path(), "features = [\"ratingz\"]");
     let out = run(&["check", "-c", &cfg]);
     assert!(!out.status.success());
     assert!(
