@@ -1,4 +1,4 @@
-//! Embeds the YANG modules of `yang/ietf` and `yang/occ` into the binary, so
+//! Embeds the YANG modules below `yang/ietf` and `yang/occ` into the binary, so
 //! `occd serve` runs its default module set from any working directory.
 //!
 //! For every `.yang` file it records the (sub)module name, the parent module
@@ -24,13 +24,8 @@ fn main() {
     let mut entries = Vec::new();
     for dir in DIRS {
         println!("cargo:rerun-if-changed={dir}");
-        let mut files: Vec<PathBuf> = match fs::read_dir(root.join(dir)) {
-            Ok(rd) => rd
-                .filter_map(|e| e.ok().map(|e| e.path()))
-                .filter(|p| p.extension().is_some_and(|x| x == "yang"))
-                .collect(),
-            Err(_) => Vec::new(),
-        };
+        let mut files = Vec::new();
+        collect(&root.join(dir), &mut files);
         files.sort();
         for path in files {
             println!("cargo:rerun-if-changed={}", path.display());
@@ -38,7 +33,7 @@ fn main() {
                 Ok(t) => t,
                 Err(e) => panic!("cannot read {}: {e}", path.display()),
             };
-            let rel = format!("{dir}/{}", file_name(&path));
+            let rel = path.strip_prefix(&root).unwrap_or(&path).display().to_string();
             entries.push(describe(&text, rel, path));
         }
     }
@@ -57,8 +52,18 @@ fn main() {
     }
 }
 
-fn file_name(p: &Path) -> String {
-    p.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default()
+/// Every `.yang` file below `dir`, subdirectories included (submodules and
+/// deviation modules may live in their own folders).
+fn collect(dir: &Path, out: &mut Vec<PathBuf>) {
+    let Ok(rd) = fs::read_dir(dir) else { return };
+    for path in rd.filter_map(|e| e.ok().map(|e| e.path())) {
+        if path.is_dir() {
+            println!("cargo:rerun-if-changed={}", path.display());
+            collect(&path, out);
+        } else if path.extension().is_some_and(|x| x == "yang") {
+            out.push(path);
+        }
+    }
 }
 
 /// Reads the header statements of a module. The files are the project's own
