@@ -8,5 +8,7 @@ echo "== cargo fmt --check"
 cargo fmt --all --check
 echo "== cargo clippy -D warnings"
 cargo clippy --workspace --all-targets -- -D warnings
+echo "== OCC modules: pyang lint and tree diagrams"
+scripts/check-yang.sh
 echo "== cargo test"
 cargo test --workspace
