@@ -316,3 +316,19 @@ fn serve_rejects_a_bad_module_before_starting() {
     assert!(!out.status.success());
     assert!(out.stderr.contains("occd-test-syntax.yang:8: error"), "{}", out.stderr);
 }
+
+#[test]
+fn a_module_listed_twice_or_a_protocol_module_is_refused() {
+    let out = run(&["check", "--module", "ietf-netconf"]);
+    assert!(!out.status.success());
+    assert!(
+        out.stderr.contains("module ietf-netconf is a protocol module occd loads itself"),
+        "{}",
+        out.stderr
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = lib_config(dir.path(), "features = []");
+    let out = run(&["check", "-c", &cfg, "--module", "occd-test-library"]);
+    assert!(!out.status.success());
+    assert!(out.stderr.contains("module occd-test-library is listed twice"), "{}", out.stderr);
+}

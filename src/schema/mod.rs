@@ -187,9 +187,22 @@ impl Schema {
             }
         }
         specs.extend(opts.modules.iter().cloned());
-        for spec in &specs {
+        for (i, spec) in specs.iter().enumerate() {
             if let Err(e) = spec.check() {
                 errors.push(Diagnostic::error(e));
+            }
+            // libyang would silently merge a second request's features into
+            // the first (and change what a protocol module advertises).
+            if let Some(first) = specs[..i].iter().find(|s| s.name == spec.name) {
+                let what = if opts.protocol_modules && PROTOCOL_MODULES.iter().any(|(n, _)| *n == spec.name) {
+                    "is a protocol module occd loads itself, with fixed features"
+                } else {
+                    "is listed twice"
+                };
+                errors.push(Diagnostic::error(format!(
+                    "module {} {what}: remove {spec} from the module list (first: {first})",
+                    spec.name
+                )));
             }
         }
         if !errors.is_empty() {
