@@ -149,3 +149,91 @@ fn generated_scale_fixture_is_valid() {
         assert!(out.status.success(), "{}", out.all());
     }
 }
+
+/// The statement block (`{ ... }`) that follows `from`, skipping quoted
+/// strings; `None` when the statement ends with `;` instead.
+fn block_after(text: &str, from: usize) -> Option<&str> {
+    let bytes = text.as_bytes();
+    let mut i = from;
+    let mut quote = None;
+    let mut depth = 0usize;
+    let mut start = None;
+    while i < bytes.len() {
+        let c = bytes[i];
+        match quote {
+            Some(q) => {
+                if c == b'\\' && q == b'"' {
+                    i += 1;
+                } else if c == q {
+                    quote = None;
+                }
+            }
+            None => match c {
+                b'"' | b'\'' => quote = Some(c),
+                b';' if depth == 0 => return None,
+                b'{' => {
+                    depth += 1;
+                    start.get_or_insert(i);
+                }
+                b'}' => {
+                    depth -= 1;
+                    if depth == 0 {
+                        return Some(&text[start.unwrap_or(from)..=i]);
+                    }
+                }
+                _ => {}
+            },
+        }
+        i += 1;
+    }
+    None
+}
+
+#[test]
+fn every_must_carries_app_tag_message_and_rule_reference() {
+    // The deviation module is left out: its musts are a server profile's
+    // (or name a must to delete, which must match it exactly), not OCC rules.
+    let mut files = vec![];
+    for dir in ["yang/occ", "yang/occ/submodules"] {
+        for e in std::fs::read_dir(root().join(dir)).unwrap() {
+            let p = e.unwrap().path();
+            if p.extension().is_some_and(|x| x == "yang") {
+                files.push(p);
+            }
+        }
+    }
+    let mut musts = 0;
+    let mut missing = vec![];
+    for file in &files {
+        let text = std::fs::read_to_string(file).unwrap();
+        for (at, _) in text.match_indices("must ") {
+            let line_start = text[..at].rfind('\n').map_or(0, |n| n + 1);
+            if !text[line_start..at].trim().is_empty() {
+                continue; // "must" inside a description or expression
+            }
+            musts += 1;
+            let line = text[..at].matches('\n').count() + 1;
+            let ok = block_after(&text, at + 5).is_some_and(|b| {
+                b.contains("error-app-tag") && b.contains("error-message") && b.contains("OCC-R-")
+            });
+            if !ok {
+                missing.push(format!("{}:{line}", file.display()));
+            }
+        }
+    }
+    assert!(musts >= 40, "only {musts} must statements found");
+    assert!(
+        missing.is_empty(),
+        "must without error-app-tag, error-message or OCC-R reference:\n{}",
+        missing.join("\n")
+    );
+}
+
+#[test]
+fn deviation_module_loads_cleanly_and_the_scenario_stays_valid() {
+    let scenario = path_str(&examples().join("scenario.xml"));
+    let out = run(&["check", "--module", "occ-example-deviations", &scenario]);
+    assert!(out.status.success(), "{}", out.all());
+    assert!(out.stdout.contains("  occ-example-deviations@"), "{}", out.stdout);
+    assert!(!out.stderr.contains("warning"), "{}", out.stderr);
+}
