@@ -3,6 +3,7 @@
 
 pub mod check;
 pub mod config;
+pub mod datastore;
 pub mod diag;
 pub mod logging;
 pub mod schema;
