@@ -332,3 +332,14 @@ fn a_module_listed_twice_or_a_protocol_module_is_refused() {
     assert!(!out.status.success());
     assert!(out.stderr.contains("module occd-test-library is listed twice"), "{}", out.stderr);
 }
+
+#[test]
+fn xpath_warning_names_file_and_line() {
+    let out = run(&["check", "--yang-dir", "tests/fixtures/yang/warning", "--module", "occd-test-warning"]);
+    assert!(out.status.success(), "warnings do not fail the check: {}", out.all());
+    assert!(
+        out.stderr.contains("warning/occd-test-warning.yang:7: warning: Schema node \"nonexistent\""),
+        "{}",
+        out.stderr
+    );
+}

@@ -323,8 +323,12 @@ impl Locator<'_> {
                 wrappers.push(e.message);
                 continue;
             }
-            let module = e
+            // XPath warnings carry no schema path but quote the context
+            // node: `... with context node "/mod:a/b".`
+            let schema_path = e
                 .schema_path
+                .or_else(|| quoted_after(&e.message, "context node \"").filter(|p| p.starts_with('/')));
+            let module = schema_path
                 .as_deref()
                 .and_then(first_module)
                 .or_else(|| quoted_after(&e.message, "in module \""))
@@ -339,7 +343,7 @@ impl Locator<'_> {
                 file: None,
                 line: (e.line > 0).then_some(e.line),
                 module,
-                schema_path: e.schema_path,
+                schema_path,
                 data_path: e.data_path,
                 app_tag: e.app_tag,
             };
