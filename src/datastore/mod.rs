@@ -1,7 +1,9 @@
 //! The datastores (RFC 8342): transactions, edit semantics, persistence.
 //!
-//! Today this holds only the durable journal that commits are persisted to
-//! (`journal`); the transaction manager and the NMDA datastores land on top of
-//! it. Nothing here knows a protocol.
+//! Today this holds the durable journal that commits are persisted to
+//! (`journal`) and the confirmed-commit rules (`confirmed`); the transaction
+//! manager and the NMDA datastores land on top of them. Nothing here knows a
+//! protocol.
 
+pub mod confirmed;
 pub mod journal;
