@@ -78,13 +78,21 @@ pub fn check_document(schema: &Schema, path: &Path, kind: DocKind, format: Optio
     report
 }
 
-/// Validates document text as the full content of a datastore: parsed
-/// strictly (unknown nodes are errors), then validated as a whole, every
-/// error reported.
-pub fn check_text(schema: &Schema, text: &str, kind: DocKind, format: DocFormat) -> Report {
-    if let Some(at) = text.find('\0') {
-        return Report::failed(Diagnostic::error(format!("NUL character at byte {at}")));
-    }
+/// libyang's records of one [`parse_then_validate`], by stage.
+#[derive(Debug, Default)]
+pub struct Staged {
+    /// Records of the strict parse (no validation).
+    pub parse: Vec<ffi::LyError>,
+    /// Records of the validation; empty when the parse failed.
+    pub validate: Vec<ffi::LyError>,
+    /// libyang's own error when either stage failed.
+    pub failure: Option<String>,
+    pub parsed: bool,
+    pub parse_time: Duration,
+    pub validate_time: Duration,
+}
+
+fn flags(kind: DocKind) -> (DataParserFlags, DataValidationFlags) {
     let mut parse = DataParserFlags::STRICT | DataParserFlags::NO_VALIDATION;
     // PRESENT: modules the document has no data for are not checked, so a
     // document about one module is not failed for another module's
@@ -94,38 +102,64 @@ pub fn check_text(schema: &Schema, text: &str, kind: DocKind, format: DocFormat)
         parse |= DataParserFlags::NO_STATE;
         validate |= DataValidationFlags::NO_STATE;
     }
-    let format = match format {
+    (parse, validate)
+}
+
+fn data_format(format: DocFormat) -> DataFormat {
+    match format {
         DocFormat::Xml => DataFormat::XML,
         DocFormat::Json => DataFormat::JSON,
-    };
+    }
+}
+
+/// Parses document text strictly, then (if that worked) validates it as the
+/// full content of a datastore, keeping libyang's records of each stage
+/// apart. The caller has rejected NUL bytes (yang3 would panic on them).
+pub fn parse_then_validate(schema: &Schema, text: &str, kind: DocKind, format: DocFormat) -> Staged {
+    let (parse, validate) = flags(kind);
     let ctx = schema.context();
     ffi::take_errors(ctx);
-    let mut report = Report::default();
+    let mut out = Staged::default();
     let start = Instant::now();
-    let parsed = DataTree::parse_string(
-        ctx,
-        text,
-        format,
-        DataParserFlags::from_bits_retain(parse.bits()),
-        DataValidationFlags::empty(),
-    );
-    report.parse_time = start.elapsed();
-    let result = match parsed {
+    let parsed = DataTree::parse_string(ctx, text, data_format(format), parse, DataValidationFlags::empty());
+    out.parse_time = start.elapsed();
+    out.parse = ffi::take_errors(ctx);
+    match parsed {
         Ok(mut tree) => {
+            out.parsed = true;
             let start = Instant::now();
             let r = tree.validate(validate);
-            report.validate_time = start.elapsed();
-            r
+            out.validate_time = start.elapsed();
+            out.validate = ffi::take_errors(ctx);
+            out.failure = r.err().map(|e| e.to_string());
         }
-        Err(_) => {
-            // A value that fails its type stops a parse-only pass; parsing
-            // with validation in one pass reports every error instead.
-            ffi::take_errors(ctx);
-            parse.remove(DataParserFlags::NO_VALIDATION);
-            DataTree::parse_string(ctx, text, format, parse, validate).map(drop)
-        }
+        Err(e) => out.failure = Some(e.to_string()),
+    }
+    out
+}
+
+/// Validates document text as the full content of a datastore: parsed
+/// strictly (unknown nodes are errors), then validated as a whole, every
+/// error reported.
+pub fn check_text(schema: &Schema, text: &str, kind: DocKind, format: DocFormat) -> Report {
+    if let Some(at) = text.find('\0') {
+        return Report::failed(Diagnostic::error(format!("NUL character at byte {at}")));
+    }
+    let staged = parse_then_validate(schema, text, kind, format);
+    let mut report =
+        Report { parse_time: staged.parse_time, validate_time: staged.validate_time, ..Report::default() };
+    let (records, failure) = if staged.parsed {
+        (staged.parse.into_iter().chain(staged.validate).collect(), staged.failure)
+    } else {
+        // A value that fails its type stops a parse-only pass; parsing
+        // with validation in one pass reports every error instead.
+        let (mut parse, validate) = flags(kind);
+        parse.remove(DataParserFlags::NO_VALIDATION);
+        let ctx = schema.context();
+        let r = DataTree::parse_string(ctx, text, data_format(format), parse, validate).map(drop);
+        (ffi::take_errors(ctx), r.err().map(|e| e.to_string()))
     };
-    report.diagnostics = ffi::take_errors(ctx)
+    report.diagnostics = records
         .into_iter()
         .map(|e| Diagnostic {
             severity: if e.warning { Severity::Warning } else { Severity::Error },
@@ -138,9 +172,9 @@ pub fn check_text(schema: &Schema, text: &str, kind: DocKind, format: DocFormat)
             app_tag: e.app_tag,
         })
         .collect();
-    if let Err(e) = result {
+    if let Some(e) = failure {
         if report.errors() == 0 {
-            report.diagnostics.push(Diagnostic::error(e.to_string()));
+            report.diagnostics.push(Diagnostic::error(e));
         }
     }
     report

@@ -5,6 +5,7 @@ pub mod check;
 pub mod config;
 pub mod datastore;
 pub mod diag;
+pub mod error;
 pub mod logging;
 pub mod schema;
 pub mod serve;

@@ -56,6 +56,11 @@ fn raw_ctx(ctx: &Context) -> Option<*mut ffi::ly_ctx> {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LyError {
     pub warning: bool,
+    /// libyang's `LY_ERR` code (`LY_EVALID`, `LY_EMEM`...).
+    pub err: u32,
+    /// libyang's `LY_VECODE` when `err` is `LY_EVALID` (`LYVE_DATA`,
+    /// `LYVE_SYNTAX_XML`...), else `LYVE_SUCCESS`.
+    pub vecode: u32,
     pub message: String,
     pub data_path: Option<String>,
     pub schema_path: Option<String>,
@@ -86,6 +91,8 @@ pub fn take_errors(ctx: &Context) -> Vec<LyError> {
             let e = &*item;
             out.push(LyError {
                 warning: e.level == ffi::LY_LOG_LEVEL::LY_LLWRN,
+                err: e.err,
+                vecode: e.vecode,
                 message: opt_string(e.msg).unwrap_or_else(|| format!("libyang error {}", e.err)),
                 data_path: opt_string(e.data_path),
                 schema_path: opt_string(e.schema_path),
