@@ -1,9 +1,11 @@
 //! The datastores (RFC 8342): transactions, edit semantics, persistence.
 //!
 //! Today this holds the durable journal that commits are persisted to
-//! (`journal`) and the confirmed-commit rules (`confirmed`); the transaction
-//! manager and the NMDA datastores land on top of them. Nothing here knows a
+//! (`journal`), the confirmed-commit rules (`confirmed`) and the datastore
+//! locks (`locks`); the transaction manager and the NMDA datastores land on
+//! top of them. Nothing here knows a
 //! protocol.
 
 pub mod confirmed;
 pub mod journal;
+pub mod locks;
