@@ -7,5 +7,6 @@
 //! protocol.
 
 pub mod confirmed;
+pub mod edit;
 pub mod journal;
 pub mod locks;

@@ -143,3 +143,395 @@ pub fn enabled_features(module: &SchemaModule<'_>) -> Vec<String> {
     }
     out
 }
+
+// --- Edit primitives (RFC 6241 §7.2, used by `datastore::edit`) -----------
+//
+// Thin wrappers over libyang's data-tree calls. They take raw node pointers,
+// so they are `unsafe fn`s with one shared contract:
+//
+// # Safety
+//
+// Every `RawNode` passed in is either NULL where the function says so, or a
+// node of a live data tree (or a live unlinked subtree) of a context that
+// outlives the call, and no other thread uses that tree during the call
+// (libyang's rule: one writer or many readers per tree). Schema pointers come
+// from such nodes or from their schema, which the context owns. Strings
+// returned by libyang are copied before the call returns; `lyd_path` output
+// is freed with `free` as libyang documents.
+
+/// A libyang data node (`struct lyd_node *`).
+pub type RawNode = *mut ffi::lyd_node;
+/// A compiled schema node (`const struct lysc_node *`).
+pub type RawSchema = *const ffi::lysc_node;
+
+/// libyang node type bits (`LYS_CONTAINER`...), re-exported for callers.
+pub const LYS_CONTAINER: u16 = ffi::LYS_CONTAINER as u16;
+pub const LYS_CHOICE: u16 = ffi::LYS_CHOICE as u16;
+pub const LYS_LEAF: u16 = ffi::LYS_LEAF as u16;
+pub const LYS_LEAFLIST: u16 = ffi::LYS_LEAFLIST as u16;
+pub const LYS_LIST: u16 = ffi::LYS_LIST as u16;
+pub const LYS_CASE: u16 = ffi::LYS_CASE as u16;
+/// Schema flags.
+pub const LYS_PRESENCE: u16 = ffi::LYS_PRESENCE as u16;
+pub const LYS_KEY: u16 = ffi::LYS_KEY as u16;
+pub const LYS_ORDBY_USER: u16 = ffi::LYS_ORDBY_USER as u16;
+/// Data flag of an implicit default node.
+pub const LYD_DEFAULT: u32 = ffi::LYD_DEFAULT;
+
+/// The data path of `node` (`LYD_PATH_STD`, or without the last predicate),
+/// of any length (unlike `DataNodeRef::path`, which truncates at 4096 bytes).
+///
+/// # Safety
+/// See the section comment.
+pub unsafe fn node_path(node: RawNode, no_last_pred: bool) -> String {
+    let kind = if no_last_pred {
+        ffi::LYD_PATH_TYPE::LYD_PATH_STD_NO_LAST_PRED
+    } else {
+        ffi::LYD_PATH_TYPE::LYD_PATH_STD
+    };
+    // SAFETY: NULL buffer asks libyang to allocate; we copy then free it.
+    unsafe {
+        let p = ffi::lyd_path(node, kind, std::ptr::null_mut(), 0);
+        let s = opt_string(p).unwrap_or_default();
+        if !p.is_null() {
+            libc_free(p.cast());
+        }
+        s
+    }
+}
+
+unsafe extern "C" {
+    #[link_name = "free"]
+    fn libc_free(p: *mut std::ffi::c_void);
+}
+
+/// The schema node of `node`.
+///
+/// # Safety
+/// See the section comment.
+pub unsafe fn node_schema(node: RawNode) -> RawSchema {
+    // SAFETY: `node` is a live node (contract).
+    unsafe { (*node).schema }
+}
+
+/// `(nodetype, flags)` of a schema node.
+///
+/// # Safety
+/// See the section comment.
+pub unsafe fn schema_kind(s: RawSchema) -> (u16, u16) {
+    // SAFETY: `s` is a live compiled schema node.
+    unsafe { ((*s).nodetype, (*s).flags) }
+}
+
+/// The schema parent (choice and case included), or NULL.
+///
+/// # Safety
+/// See the section comment.
+pub unsafe fn schema_parent(s: RawSchema) -> RawSchema {
+    // SAFETY: `s` is a live compiled schema node.
+    unsafe { (*s).parent }
+}
+
+/// The schema children of a choice, case or other inner node, in order.
+///
+/// # Safety
+/// See the section comment.
+pub unsafe fn schema_children(s: RawSchema) -> Vec<RawSchema> {
+    let mut out = Vec::new();
+    // SAFETY: children are linked by `next`, NULL-terminated.
+    unsafe {
+        let mut c = ffi::lysc_node_child(s);
+        while !c.is_null() {
+            out.push(c);
+            c = (*c).next;
+        }
+    }
+    out
+}
+
+/// The schema node's name.
+///
+/// # Safety
+/// See the section comment.
+pub unsafe fn schema_name(s: RawSchema) -> String {
+    // SAFETY: names are NUL-terminated dictionary strings.
+    unsafe { opt_string((*s).name).unwrap_or_default() }
+}
+
+/// The data flags (`LYD_DEFAULT`...).
+///
+/// # Safety
+/// See the section comment.
+pub unsafe fn node_flags(node: RawNode) -> u32 {
+    // SAFETY: `node` is live.
+    unsafe { (*node).flags }
+}
+
+/// Sets the data flags (to restore them on undo).
+///
+/// # Safety
+/// See the section comment; `flags` must come from [`node_flags`] of the
+/// same node.
+pub unsafe fn set_node_flags(node: RawNode, flags: u32) {
+    // SAFETY: `node` is live and exclusively ours.
+    unsafe { (*node).flags = flags }
+}
+
+/// The parent data node, or NULL at the top level.
+///
+/// # Safety
+/// See the section comment.
+pub unsafe fn node_parent(node: RawNode) -> RawNode {
+    // SAFETY: `lyd_node_inner` starts with a `lyd_node`.
+    unsafe { (*node).parent.cast() }
+}
+
+/// The next sibling, or NULL.
+///
+/// # Safety
+/// See the section comment.
+pub unsafe fn node_next(node: RawNode) -> RawNode {
+    // SAFETY: `node` is live.
+    unsafe { (*node).next }
+}
+
+/// The previous sibling, or NULL when `node` is the first one (libyang
+/// links the first sibling's `prev` to the last).
+///
+/// # Safety
+/// See the section comment.
+pub unsafe fn node_prev(node: RawNode) -> RawNode {
+    // SAFETY: `node` is live; `prev` is never NULL in libyang.
+    unsafe {
+        let p = (*node).prev;
+        if p.is_null() || (*p).next.is_null() {
+            std::ptr::null_mut()
+        } else {
+            p
+        }
+    }
+}
+
+/// The first child (list keys included) of an inner node, NULL for terms.
+///
+/// # Safety
+/// See the section comment.
+pub unsafe fn node_first_child(node: RawNode) -> RawNode {
+    // SAFETY: only containers, lists, RPCs, actions and notifications are
+    // `lyd_node_inner`; for them `child` is valid.
+    unsafe {
+        let s = (*node).schema;
+        if s.is_null() {
+            return std::ptr::null_mut();
+        }
+        let inner = u32::from((*s).nodetype)
+            & (ffi::LYS_CONTAINER | ffi::LYS_LIST | ffi::LYS_RPC | ffi::LYS_ACTION | ffi::LYS_NOTIF);
+        if inner == 0 {
+            return std::ptr::null_mut();
+        }
+        (*node.cast::<ffi::lyd_node_inner>()).child
+    }
+}
+
+/// The first top-level sibling of the tree `node` is in.
+///
+/// # Safety
+/// See the section comment.
+pub unsafe fn first_sibling(node: RawNode) -> RawNode {
+    // SAFETY: `node` is live.
+    unsafe { ffi::lyd_first_sibling(node) }
+}
+
+/// Canonical value of a leaf or leaf-list node.
+///
+/// # Safety
+/// See the section comment.
+pub unsafe fn node_value(node: RawNode) -> Option<String> {
+    // SAFETY: leaves and leaf-lists are `lyd_node_term`; the canonical
+    // string is computed (and cached) by libyang on demand.
+    unsafe {
+        let s = (*node).schema;
+        if s.is_null() || u32::from((*s).nodetype) & (ffi::LYS_LEAF | ffi::LYS_LEAFLIST) == 0 {
+            return None;
+        }
+        let term = node.cast::<ffi::lyd_node_term>();
+        let mut v = (*term).value._canonical;
+        if v.is_null() {
+            v = ffi::lyd_value_get_canonical((*(*s).module).ctx, &(*term).value);
+        }
+        opt_string(v)
+    }
+}
+
+/// Every metadata instance of `node`: (module name, name, canonical value).
+///
+/// # Safety
+/// See the section comment.
+pub unsafe fn node_metadata(node: RawNode) -> Vec<(String, String, String)> {
+    let mut out = Vec::new();
+    // SAFETY: the metadata list is NULL-terminated through `next`; each has
+    // its annotation (with a module) and a stored value.
+    unsafe {
+        let mut m = (*node).meta;
+        while !m.is_null() {
+            let module = if (*m).annotation.is_null() {
+                String::new()
+            } else {
+                opt_string((*(*(*m).annotation).module).name).unwrap_or_default()
+            };
+            let mut v = (*m).value._canonical;
+            if v.is_null() && !(*m).annotation.is_null() {
+                v = ffi::lyd_value_get_canonical((*(*(*m).annotation).module).ctx, &(*m).value);
+            }
+            out.push((module, opt_string((*m).name).unwrap_or_default(), opt_string(v).unwrap_or_default()));
+            m = (*m).next;
+        }
+    }
+    out
+}
+
+/// The sibling of `siblings` (any node of the sibling list, or NULL) that
+/// is the same instance as `target`, a node of another tree of the same
+/// context (same schema; same keys for a list entry, same value for a
+/// leaf-list entry). Hashed lookup.
+///
+/// # Safety
+/// See the section comment.
+pub unsafe fn find_sibling_first(siblings: RawNode, target: RawNode) -> Option<RawNode> {
+    if siblings.is_null() {
+        return None;
+    }
+    let mut m = std::ptr::null_mut();
+    // SAFETY: both nodes live; `m` is an out pointer.
+    let ret = unsafe { ffi::lyd_find_sibling_first(siblings, target, &mut m) };
+    (ret == ffi::LY_ERR::LY_SUCCESS && !m.is_null()).then_some(m)
+}
+
+/// The sibling instance of `schema` whose keys (predicate `[k='v']...`, JSON
+/// form) or leaf-list value is `key_or_value`, or the first instance when
+/// it is `None`. Hashed lookup.
+///
+/// # Safety
+/// See the section comment.
+pub unsafe fn find_sibling_val(
+    siblings: RawNode,
+    schema: RawSchema,
+    key_or_value: Option<&str>,
+) -> Option<RawNode> {
+    if siblings.is_null() {
+        return None;
+    }
+    let c = match key_or_value {
+        Some(v) => Some(std::ffi::CString::new(v).ok()?),
+        None => None,
+    };
+    let mut m = std::ptr::null_mut();
+    // SAFETY: pointers live; the C string outlives the call.
+    let ret = unsafe {
+        ffi::lyd_find_sibling_val(
+            siblings,
+            schema,
+            c.as_ref().map_or(std::ptr::null(), |c| c.as_ptr()),
+            0,
+            &mut m,
+        )
+    };
+    (ret == ffi::LY_ERR::LY_SUCCESS && !m.is_null()).then_some(m)
+}
+
+fn ok(ret: ffi::LY_ERR::Type) -> Result<(), u32> {
+    if ret == ffi::LY_ERR::LY_SUCCESS {
+        Ok(())
+    } else {
+        Err(ret)
+    }
+}
+
+/// Copy of `node` alone (a list entry keeps its keys), without metadata,
+/// unlinked; or the whole subtree when `recursive`.
+///
+/// # Safety
+/// See the section comment.
+pub unsafe fn dup_node(node: RawNode, recursive: bool) -> Result<RawNode, u32> {
+    let mut opts = ffi::LYD_DUP_NO_META;
+    if recursive {
+        opts |= ffi::LYD_DUP_RECURSIVE;
+    }
+    let mut out = std::ptr::null_mut();
+    // SAFETY: `node` live; `out` receives a new unlinked tree we own.
+    ok(unsafe { ffi::lyd_dup_single(node, std::ptr::null_mut(), opts, &mut out) })?;
+    Ok(out)
+}
+
+/// Inserts the unlinked `node` as a child of `parent`, where libyang's
+/// ordering rules put it (after the last instance for ordered-by user).
+///
+/// # Safety
+/// See the section comment.
+pub unsafe fn insert_child(parent: RawNode, node: RawNode) -> Result<(), u32> {
+    // SAFETY: both live, `node` unlinked and owned by us.
+    ok(unsafe { ffi::lyd_insert_child(parent, node) })
+}
+
+/// Inserts the unlinked `node` at the top level next to `sibling` (NULL:
+/// `node` alone); returns the new first top-level sibling.
+///
+/// # Safety
+/// See the section comment.
+pub unsafe fn insert_sibling(sibling: RawNode, node: RawNode) -> Result<RawNode, u32> {
+    let mut first = std::ptr::null_mut();
+    // SAFETY: both live (or `sibling` NULL), `node` owned by us.
+    ok(unsafe { ffi::lyd_insert_sibling(sibling, node, &mut first) })?;
+    Ok(first)
+}
+
+/// Moves or inserts `node` right before `sibling` (ordered-by user only).
+///
+/// # Safety
+/// See the section comment.
+pub unsafe fn insert_before(sibling: RawNode, node: RawNode) -> Result<(), u32> {
+    // SAFETY: both live instances of the same user-ordered schema node.
+    ok(unsafe { ffi::lyd_insert_before(sibling, node) })
+}
+
+/// Moves or inserts `node` right after `sibling` (ordered-by user only).
+///
+/// # Safety
+/// See the section comment.
+pub unsafe fn insert_after(sibling: RawNode, node: RawNode) -> Result<(), u32> {
+    // SAFETY: both live instances of the same user-ordered schema node.
+    ok(unsafe { ffi::lyd_insert_after(sibling, node) })
+}
+
+/// Unlinks `node` (with its subtree) from its tree; the caller owns it then.
+///
+/// # Safety
+/// See the section comment.
+pub unsafe fn unlink(node: RawNode) -> Result<(), u32> {
+    // SAFETY: `node` live.
+    ok(unsafe { ffi::lyd_unlink_tree(node) })
+}
+
+/// Frees an unlinked subtree.
+///
+/// # Safety
+/// See the section comment; `node` must not be used afterwards.
+pub unsafe fn free_tree(node: RawNode) {
+    // SAFETY: `node` is ours and unlinked (or freed with its tree).
+    unsafe { ffi::lyd_free_tree(node) }
+}
+
+/// Changes a leaf's value (`lyd_change_term`); `Ok(false)` when the value
+/// was already equal.
+///
+/// # Safety
+/// See the section comment.
+pub unsafe fn change_term(node: RawNode, value: &str) -> Result<bool, u32> {
+    let c = std::ffi::CString::new(value).map_err(|_| ffi::LY_ERR::LY_EINVAL)?;
+    // SAFETY: `node` is a live term node; the string outlives the call.
+    match unsafe { ffi::lyd_change_term(node, c.as_ptr()) } {
+        ffi::LY_ERR::LY_SUCCESS => Ok(true),
+        ffi::LY_ERR::LY_EEXIST | ffi::LY_ERR::LY_ENOT => Ok(false),
+        e => Err(e),
+    }
+}
