@@ -445,6 +445,23 @@ fn crc_of(parts: &[&[u8]]) -> u32 {
     h.finalize()
 }
 
+/// Both file headers start with an 8-byte magic and a u32 format version.
+fn check_magic_and_version(
+    path: &Path,
+    header: &[u8],
+    magic: &[u8],
+    kind: &'static str,
+) -> Result<(), JournalError> {
+    if &header[0..8] != magic {
+        return Err(JournalError::BadMagic { path: path.to_path_buf(), kind });
+    }
+    let version = u32_at(header, 8);
+    if version != FORMAT_VERSION {
+        return Err(JournalError::UnsupportedVersion { path: path.to_path_buf(), found: version });
+    }
+    Ok(())
+}
+
 fn u32_at(b: &[u8], at: usize) -> u32 {
     let mut a = [0u8; 4];
     a.copy_from_slice(&b[at..at + 4]);
@@ -512,13 +529,7 @@ fn read_snapshot(path: &Path) -> Result<Option<(u64, Vec<u8>)>, JournalError> {
     }
     let mut h = [0u8; SNAPSHOT_HEADER_LEN as usize];
     file.read_exact(&mut h).map_err(io_err(path))?;
-    if &h[0..8] != SNAPSHOT_MAGIC {
-        return Err(JournalError::BadMagic { path: path.to_path_buf(), kind: "snapshot" });
-    }
-    let version = u32_at(&h, 8);
-    if version != FORMAT_VERSION {
-        return Err(JournalError::UnsupportedVersion { path: path.to_path_buf(), found: version });
-    }
+    check_magic_and_version(path, &h, SNAPSHOT_MAGIC, "snapshot")?;
     let txid = u64_at(&h, 12);
     let len = u64_at(&h, 20);
     // Checked against the file size before allocating.
@@ -556,13 +567,7 @@ fn scan_journal(
     r.seek(SeekFrom::Start(0)).map_err(io_err(path))?;
     let mut h = [0u8; JOURNAL_HEADER_LEN as usize];
     r.read_exact(&mut h).map_err(io_err(path))?;
-    if &h[0..8] != JOURNAL_MAGIC {
-        return Err(JournalError::BadMagic { path: path.to_path_buf(), kind: "journal" });
-    }
-    let version = u32_at(&h, 8);
-    if version != FORMAT_VERSION {
-        return Err(JournalError::UnsupportedVersion { path: path.to_path_buf(), found: version });
-    }
+    check_magic_and_version(path, &h, JOURNAL_MAGIC, "journal")?;
     if crc_of(&[&h[0..20]]) != u32_at(&h, 20) {
         return Err(JournalError::Corrupt {
             path: path.to_path_buf(),
