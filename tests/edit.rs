@@ -3,9 +3,11 @@
 //! operations, attribute errors, and atomicity.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod common;
+
 use occd::datastore::edit::{apply_edit, parse_edit, Change, DefaultOperation, Position};
 use occd::error::{ErrorTag, ErrorType};
-use occd::schema::{LoadOptions, ModuleSpec, Schema};
+use occd::schema::Schema;
 use yang3::data::{Data, DataFormat, DataParserFlags, DataPrinterFlags, DataTree, DataValidationFlags};
 
 const MODULE: &str = r#"
@@ -52,15 +54,7 @@ const NC: &str = "urn:ietf:params:xml:ns:netconf:base:1.0";
 const YANG: &str = "urn:ietf:params:xml:ns:yang:1";
 
 fn schema() -> (Schema, tempfile::TempDir) {
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("ed.yang"), MODULE).unwrap();
-    let opts = LoadOptions {
-        search_dirs: vec![dir.path().to_path_buf()],
-        embedded: true,
-        protocol_modules: true,
-        modules: vec![ModuleSpec::parse("ed").unwrap()],
-    };
-    (Schema::load(&opts).unwrap(), dir)
+    common::schema_with(&[("ed", MODULE)], true)
 }
 
 /// The start datastore: every kind of node present once.

@@ -4,12 +4,12 @@
 //! `<rpc-error>` and RESTCONF errors.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::path::PathBuf;
+mod common;
 
+use common::root;
 use occd::check::{DocFormat, DocKind};
-use occd::config::Config;
 use occd::error::{check_text, Error, ErrorInfo, ErrorTag, ErrorType, Errors, Severity};
-use occd::schema::{LoadOptions, ModuleSpec, Schema};
+use occd::schema::Schema;
 
 // --- Tables --------------------------------------------------------------------
 
@@ -94,14 +94,6 @@ fn constructors_fill_the_rfc_fields() {
 
 // --- From libyang: the OCC invalid examples -----------------------------------------
 
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn occ_schema() -> Schema {
-    Schema::load(&Config::default().load_options(&[], &[])).unwrap()
-}
-
 fn occ_example(schema: &Schema, name: &str) -> Errors {
     let path = root().join("yang/occ/examples/invalid").join(name);
     let text = std::fs::read_to_string(&path).unwrap();
@@ -117,7 +109,7 @@ fn find<'a>(errors: &'a Errors, app_tag: &str) -> &'a Error {
 
 #[test]
 fn occ_unique_examples_give_data_not_unique_with_non_unique_leaves() {
-    let schema = occ_schema();
+    let schema = common::default_schema();
     let errors = occ_example(&schema, "occ-r-74-service-twice-in-order.xml");
     let e = find(&errors, "data-not-unique");
     assert_eq!((e.error_type, e.tag), (ErrorType::Application, ErrorTag::OperationFailed));
@@ -152,7 +144,7 @@ fn occ_unique_examples_give_data_not_unique_with_non_unique_leaves() {
 
 #[test]
 fn occ_must_gives_operation_failed_with_its_app_tag_and_message() {
-    let schema = occ_schema();
+    let schema = common::default_schema();
     let errors = occ_example(&schema, "occ-r-1-self-relationship.xml");
     assert_eq!(errors.len(), 1, "{errors:#?}");
     let e = find(&errors, "self-relationship");
@@ -170,7 +162,7 @@ fn occ_must_gives_operation_failed_with_its_app_tag_and_message() {
 
 #[test]
 fn occ_min_elements_mandatory_when_and_pattern() {
-    let schema = occ_schema();
+    let schema = common::default_schema();
     let e = find(&occ_example(&schema, "occ-r-39-single-endpoint.xml"), "too-few-elements").clone();
     assert_eq!(e.tag, ErrorTag::OperationFailed);
 
@@ -193,7 +185,7 @@ fn occ_min_elements_mandatory_when_and_pattern() {
 
 #[test]
 fn every_occ_invalid_example_maps_to_its_app_tag_and_path() {
-    let schema = occ_schema();
+    let schema = common::default_schema();
     let dir = root().join("yang/occ/examples/invalid");
     let mut seen = 0;
     for entry in std::fs::read_dir(&dir).unwrap() {
@@ -287,16 +279,7 @@ const AUG_MODULE: &str = r#"module err-aug {
 "#;
 
 fn test_schema() -> (Schema, tempfile::TempDir) {
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("err-test.yang"), TEST_MODULE).unwrap();
-    std::fs::write(dir.path().join("err-aug.yang"), AUG_MODULE).unwrap();
-    let opts = LoadOptions {
-        search_dirs: vec![dir.path().to_path_buf()],
-        embedded: true,
-        protocol_modules: false,
-        modules: vec![ModuleSpec::parse("err-test").unwrap(), ModuleSpec::parse("err-aug").unwrap()],
-    };
-    (Schema::load(&opts).unwrap(), dir)
+    common::schema_with(&[("err-test", TEST_MODULE), ("err-aug", AUG_MODULE)], false)
 }
 
 fn xml(schema: &Schema, body: &str) -> Errors {

@@ -11,16 +11,10 @@ use std::path::{Path, PathBuf};
 
 use common::{root, run};
 use occd::check::{check_text, DocFormat, DocKind};
-use occd::config::Config;
-use occd::schema::Schema;
 use yang3::data::{Data as _, DataFormat, DataParserFlags, DataPrinterFlags, DataTree, DataValidationFlags};
 
 fn examples() -> PathBuf {
     root().join("yang/occ/examples")
-}
-
-fn schema() -> Schema {
-    Schema::load(&Config::default().load_options(&[], &[])).unwrap()
 }
 
 fn path_str(p: &Path) -> String {
@@ -38,7 +32,7 @@ fn scenario_is_valid_in_xml_and_json() {
 
 #[test]
 fn scenario_xml_and_json_carry_the_same_data() {
-    let schema = schema();
+    let schema = common::default_schema();
     let ctx = schema.context();
     let print = |file: &str, format: DataFormat| {
         let text = std::fs::read_to_string(examples().join(file)).unwrap();
@@ -76,7 +70,7 @@ struct Expect {
 
 #[test]
 fn every_invalid_example_is_rejected_with_its_app_tag_and_path() {
-    let schema = schema();
+    let schema = common::default_schema();
     let dir = examples().join("invalid");
     let mut cases: Vec<PathBuf> = std::fs::read_dir(&dir)
         .unwrap()

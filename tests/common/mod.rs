@@ -8,6 +8,9 @@ use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
+use occd::config::Config;
+use occd::schema::{LoadOptions, ModuleSpec, Schema};
+
 pub const TIMEOUT: Duration = Duration::from_secs(120);
 
 pub fn occd() -> Command {
@@ -154,4 +157,26 @@ pub fn write(dir: &Path, name: &str, text: &str) -> String {
     let p = dir.join(name);
     std::fs::write(&p, text).unwrap();
     p.display().to_string()
+}
+
+/// The default module set (protocol and OCC modules), as `occd` loads it.
+pub fn default_schema() -> Schema {
+    Schema::load(&Config::default().load_options(&[], &[])).unwrap()
+}
+
+/// Writes each `(name, text)` as `name.yang` into a temporary directory and
+/// implements them all (with the protocol modules if asked). Keep the
+/// directory alive as long as the schema.
+pub fn schema_with(modules: &[(&str, &str)], protocol_modules: bool) -> (Schema, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    for (name, text) in modules {
+        std::fs::write(dir.path().join(format!("{name}.yang")), text).unwrap();
+    }
+    let opts = LoadOptions {
+        search_dirs: vec![dir.path().to_path_buf()],
+        embedded: true,
+        protocol_modules,
+        modules: modules.iter().map(|(name, _)| ModuleSpec::parse(name).unwrap()).collect(),
+    };
+    (Schema::load(&opts).unwrap(), dir)
 }
