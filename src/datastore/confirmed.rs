@@ -93,7 +93,7 @@ pub enum CommitOutcome {
     Confirmed,
 }
 
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 struct Pending<B> {
     owner: SessionId,
     persist: Option<String>,
@@ -110,8 +110,16 @@ pub struct Persisted<B> {
     pub rollback: B,
 }
 
+/// A pending confirmed commit, persistent or not.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PendingState<B> {
+    pub persist: Option<String>,
+    pub remaining: Duration,
+    pub rollback: B,
+}
+
 /// At most one pending confirmed commit, and the rules around it.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct ConfirmedCommit<B> {
     pending: Option<Pending<B>>,
 }
@@ -227,6 +235,18 @@ impl<B> ConfirmedCommit<B> {
         let p = self.pending.as_ref()?;
         Some(Persisted {
             persist: p.persist.clone()?,
+            remaining: p.deadline.saturating_duration_since(now),
+            rollback: &p.rollback,
+        })
+    }
+
+    /// The pending commit, persistent or not, as the datastore keeps it on
+    /// disk: a restart reverts a non-persistent one (RFC 6241 §8.4.1) and
+    /// resumes a persistent one, so both need their rollback point saved.
+    pub fn pending_state(&self, now: Instant) -> Option<PendingState<&B>> {
+        let p = self.pending.as_ref()?;
+        Some(PendingState {
+            persist: p.persist.clone(),
             remaining: p.deadline.saturating_duration_since(now),
             rollback: &p.rollback,
         })

@@ -7,6 +7,13 @@
 //! protocol.
 
 pub mod confirmed;
+pub mod delta;
 pub mod edit;
 pub mod journal;
 pub mod locks;
+pub mod store;
+
+pub use store::{
+    print_tree, ChangeEvent, CommitInfo, CommitView, Datastore, Datastores, Hook, Options, Snapshot,
+    StateProvider, TestOption,
+};

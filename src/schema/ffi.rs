@@ -535,3 +535,183 @@ pub unsafe fn change_term(node: RawNode, value: &str) -> Result<bool, u32> {
         e => Err(e),
     }
 }
+
+// ---- whole-tree operations for the datastore (transactions, sync, journal) ----
+
+/// `lyd_validate_all` on the tree whose first top-level node is `*root`
+/// (libyang may add or delete top-level nodes, so `root` is updated).
+/// Returns the result and libyang's diff of what validation changed
+/// (defaults added, nodes auto-deleted by a false `when`), NULL if none;
+/// the caller frees the diff with [`free_siblings`].
+///
+/// # Safety
+/// See the section comment; `*root` is NULL or the first top-level node of
+/// a tree of `ctx` that nothing else is using.
+pub unsafe fn validate_all(root: &mut RawNode, ctx: &Context, flags: u32) -> (Result<(), u32>, RawNode) {
+    let Some(c) = raw_ctx(ctx) else { return (Err(ffi::LY_ERR::LY_EINT), std::ptr::null_mut()) };
+    let mut diff = std::ptr::null_mut();
+    // SAFETY: contract; `diff` is an out pointer.
+    let r = ok(unsafe { ffi::lyd_validate_all(root, c, flags, &mut diff) });
+    (r, diff)
+}
+
+/// Flag values for [`validate_all`].
+pub const LYD_VALIDATE_NO_STATE: u32 = ffi::LYD_VALIDATE_NO_STATE;
+pub const LYD_VALIDATE_MULTI_ERROR: u32 = ffi::LYD_VALIDATE_MULTI_ERROR;
+pub const LYD_VALIDATE_PRESENT: u32 = ffi::LYD_VALIDATE_PRESENT;
+
+/// The node at the absolute data path `path` in the tree of `root` (any
+/// node of it), or `None` (also for an empty tree or a path libyang
+/// rejects). Hashed lookups for list keys.
+///
+/// # Safety
+/// See the section comment.
+pub unsafe fn find_path(root: RawNode, path: &str) -> Option<RawNode> {
+    if root.is_null() {
+        return None;
+    }
+    let c = std::ffi::CString::new(path).ok()?;
+    let mut m = std::ptr::null_mut();
+    // SAFETY: `root` live, the C string outlives the call.
+    let ret = unsafe { ffi::lyd_find_path(root, c.as_ptr(), 0, &mut m) };
+    (ret == ffi::LY_ERR::LY_SUCCESS && !m.is_null()).then_some(m)
+}
+
+/// An exact copy of `node`'s subtree (values, metadata and libyang's
+/// internal flags such as `LYD_DEFAULT` and `LYD_WHEN_TRUE`), unlinked.
+///
+/// # Safety
+/// See the section comment.
+pub unsafe fn dup_exact(node: RawNode) -> Result<RawNode, u32> {
+    let mut out = std::ptr::null_mut();
+    let opts = ffi::LYD_DUP_RECURSIVE | ffi::LYD_DUP_WITH_FLAGS;
+    // SAFETY: `node` live; `out` receives a new unlinked tree we own.
+    ok(unsafe { ffi::lyd_dup_single(node, std::ptr::null_mut(), opts, &mut out) })?;
+    Ok(out)
+}
+
+/// A copy of `node`'s subtree with its ancestors (each alone, with its
+/// keys); returns the copy's top-level node, which the caller owns.
+///
+/// # Safety
+/// See the section comment.
+pub unsafe fn dup_with_parents(node: RawNode) -> Result<RawNode, u32> {
+    let mut out = std::ptr::null_mut();
+    let opts = ffi::LYD_DUP_RECURSIVE | ffi::LYD_DUP_WITH_PARENTS | ffi::LYD_DUP_NO_META;
+    // SAFETY: `node` live; `out` receives a new tree we own.
+    ok(unsafe { ffi::lyd_dup_single(node, std::ptr::null_mut(), opts, &mut out) })?;
+    // SAFETY: `out` is a node of the new tree; walk up to its top.
+    unsafe {
+        let mut top = out;
+        while !node_parent(top).is_null() {
+            top = node_parent(top);
+        }
+        Ok(top)
+    }
+}
+
+/// Frees `node` and all its siblings (a whole tree when `node` is a
+/// top-level node). NULL is allowed.
+///
+/// # Safety
+/// See the section comment; nothing may use the nodes afterwards.
+pub unsafe fn free_siblings(node: RawNode) {
+    if !node.is_null() {
+        // SAFETY: contract.
+        unsafe { ffi::lyd_free_siblings(node) }
+    }
+}
+
+/// Prints `node` (with its following siblings when `with_siblings`) as
+/// XML without indentation, only explicit nodes and every default node
+/// kept as is (`LYD_PRINT_WD_EXPLICIT`).
+///
+/// # Safety
+/// See the section comment.
+pub unsafe fn print_xml(node: RawNode, with_siblings: bool) -> Result<String, u32> {
+    let mut opts = ffi::LYD_PRINT_SHRINK | ffi::LYD_PRINT_WD_EXPLICIT;
+    if with_siblings {
+        opts |= ffi::LYD_PRINT_WITHSIBLINGS;
+    }
+    // SAFETY: contract.
+    unsafe { print_mem(node, false, opts) }
+}
+
+/// Prints `node` in XML or JSON with libyang's `LYD_PRINT_*` options.
+/// Unlike `yang3`'s `print_string`, an empty result (a tree with only
+/// default nodes printed in explicit mode) is an empty string, not a crash.
+///
+/// # Safety
+/// See the section comment.
+pub unsafe fn print_mem(node: RawNode, json: bool, opts: u32) -> Result<String, u32> {
+    if node.is_null() {
+        return Ok(String::new());
+    }
+    let format = if json { ffi::LYD_FORMAT::LYD_JSON } else { ffi::LYD_FORMAT::LYD_XML };
+    let mut out: *mut c_char = std::ptr::null_mut();
+    // SAFETY: `node` live; libyang allocates `out`, which we copy and free.
+    unsafe {
+        ok(ffi::lyd_print_mem(&mut out, node, format, opts))?;
+        let s = opt_string(out).unwrap_or_default();
+        if !out.is_null() {
+            libc_free(out.cast());
+        }
+        Ok(s)
+    }
+}
+
+/// libyang's diff from the tree of `first` to the tree of `second`
+/// (top-level nodes or NULL for empty); NULL when they are equal. The
+/// caller frees it with [`free_siblings`].
+///
+/// # Safety
+/// See the section comment.
+pub unsafe fn diff_siblings(first: RawNode, second: RawNode) -> Result<RawNode, u32> {
+    let mut diff = std::ptr::null_mut();
+    // SAFETY: both trees live and of one context.
+    ok(unsafe { ffi::lyd_diff_siblings(first, second, 0, &mut diff) })?;
+    Ok(diff)
+}
+
+/// Merges the tree of `source` into the tree whose first top-level node is
+/// `*target` (updated), moving the source's nodes (`LYD_MERGE_DESTRUCT`):
+/// the caller must not use `source` afterwards.
+///
+/// # Safety
+/// See the section comment.
+pub unsafe fn merge_destruct(target: &mut RawNode, source: RawNode) -> Result<(), u32> {
+    // SAFETY: both trees live and of one context; `source` is consumed.
+    ok(unsafe { ffi::lyd_merge_siblings(target, source, ffi::LYD_MERGE_DESTRUCT as u16) })
+}
+
+/// libyang's internal data flags: a node created and not validated yet,
+/// and a node whose `when` was found true.
+pub const LYD_NEW: u32 = ffi::LYD_NEW;
+pub const LYD_WHEN_TRUE: u32 = ffi::LYD_WHEN_TRUE;
+
+/// Adds the metadata `module:name = value` (value in JSON form, e.g.
+/// `ietf-origin:intended`) to `node`.
+///
+/// # Safety
+/// See the section comment; `node` is a node of a tree of `ctx` that
+/// nothing else is using.
+pub unsafe fn add_meta(
+    ctx: &Context,
+    node: RawNode,
+    module: &str,
+    name: &str,
+    value: &str,
+) -> Result<(), u32> {
+    let Some(c) = raw_ctx(ctx) else { return Err(ffi::LY_ERR::LY_EINT) };
+    let m = std::ffi::CString::new(module).map_err(|_| ffi::LY_ERR::LY_EINVAL)?;
+    let n = std::ffi::CString::new(name).map_err(|_| ffi::LY_ERR::LY_EINVAL)?;
+    let v = std::ffi::CString::new(value).map_err(|_| ffi::LY_ERR::LY_EINVAL)?;
+    // SAFETY: `c` is the live context; the strings outlive the calls.
+    unsafe {
+        let module = ffi::ly_ctx_get_module_implemented(c, m.as_ptr());
+        if module.is_null() {
+            return Err(ffi::LY_ERR::LY_ENOTFOUND);
+        }
+        ok(ffi::lyd_new_meta(c, node, module, n.as_ptr(), v.as_ptr(), 0, std::ptr::null_mut()))
+    }
+}

@@ -1,0 +1,1420 @@
+//! The transaction manager and the NMDA datastores (RFC 8342): running,
+//! candidate, startup, intended (= running) and operational, behind one
+//! handle both protocol servers share ([`Datastores`]).
+//!
+//! # Readers and the writer (DESIGN decision 3)
+//!
+//! Every datastore is published as an [`Arc<Snapshot>`]: readers clone it
+//! and never wait. Writes go through one writer (a mutex held for the whole
+//! transaction). Running keeps two libyang trees, left-right: the published
+//! one, and a *spare* equal to the state before the last commit. A commit
+//! catches the spare up by copying the subtrees the last commit changed
+//! (its [`Delta`]: O(edit)), applies the edit to it in place, validates it,
+//! and publishes it; the tree that was published becomes the spare. When a
+//! reader still holds the spare (a slow `get-config`), or after a failed
+//! commit (the working tree is then dropped), the working tree is a full
+//! copy of the published one instead (O(N), the exception). Big trees are
+//! freed on a background thread, never on the commit path.
+//!
+//! # A commit (decision 4)
+//!
+//! working tree ← edit (RFC 6241 §7.2, [`super::edit`]) → libyang
+//! validation (full, `NO_STATE | MULTI_ERROR`) → validate hooks (bounded by
+//! a timeout) → delta → journal append + `fdatasync` → publish with txid+1
+//! → change event → apply hooks. Any failure before the journal write
+//! leaves every datastore as it was; the caller gets the errors.
+//!
+//! # Choices where the RFCs leave room (documented for users in README)
+//!
+//! - `test-option` `set` on running validates all the same: running is
+//!   always valid. `test-only` validates and discards.
+//! - Candidate edits check the schema and the edit semantics, not the
+//!   semantic constraints (as ConfD): the candidate may be invalid until
+//!   `<validate>` or `<commit>`. `test-only` on the candidate validates.
+//! - The candidate follows running until its first edit; it then holds its
+//!   own tree (one full copy) and the list of edits made to it. A commit
+//!   replays those edits on running when running has not changed since the
+//!   candidate was made (O(edit)); otherwise running's content is replaced
+//!   by the candidate's (O(N)).
+//! - A session that ends while holding the candidate lock discards the
+//!   candidate's changes (RFC 6241 §8.3.5.2).
+//! - The rollback point of a confirmed commit is running's content printed
+//!   once at the start of the chain, kept in memory and in
+//!   `confirmed-commit` in the data dir: a restart reverts a pending
+//!   non-persistent confirmed commit and resumes a persistent one.
+//! - Apply hooks run after the commit is durable: they are told, they
+//!   cannot veto. Validate hooks can veto.
+
+use std::path::{Path, PathBuf};
+use std::sync::mpsc;
+use std::sync::{Arc, Mutex, MutexGuard, RwLock};
+use std::time::{Duration, SystemTime};
+
+use serde::{Deserialize, Serialize};
+use tokio::sync::broadcast;
+use tokio::time::Instant;
+use tracing::{info, warn};
+use yang3::context::Context;
+use yang3::data::{Data, DataFormat, DataPrinterFlags, DataTree, DataTreeOwningRef};
+
+use super::confirmed::{CommitOutcome, CommitParams, ConfirmedCommit, ConfirmedCommitError, Persisted};
+use super::delta::{self, Decoded, Delta, RawTree};
+use super::edit::{self, Change, DefaultOperation};
+use super::journal::{Journal, JournalError};
+use super::locks::{LockContext, Lockable, Locks};
+use crate::error::{Error, ErrorTag, ErrorType, Errors, Stage};
+use crate::schema::ffi::{self, RawNode};
+use crate::schema::Schema;
+
+pub use super::confirmed::SessionId;
+
+/// The datastores of RFC 8342.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Datastore {
+    Running,
+    Candidate,
+    Startup,
+    Intended,
+    Operational,
+}
+
+impl Datastore {
+    pub const ALL: [Datastore; 5] = [
+        Datastore::Running,
+        Datastore::Candidate,
+        Datastore::Startup,
+        Datastore::Intended,
+        Datastore::Operational,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Datastore::Running => "running",
+            Datastore::Candidate => "candidate",
+            Datastore::Startup => "startup",
+            Datastore::Intended => "intended",
+            Datastore::Operational => "operational",
+        }
+    }
+
+    /// The `ietf-datastores` identity (`ietf-datastores:running`...).
+    pub fn identity(self) -> String {
+        format!("ietf-datastores:{}", self.name())
+    }
+
+    /// From an identity name, with or without the module prefix.
+    pub fn from_identity(s: &str) -> Option<Datastore> {
+        let name = s.rsplit(':').next().unwrap_or(s);
+        Datastore::ALL.into_iter().find(|d| d.name() == name)
+    }
+
+    fn lockable(self) -> Option<Lockable> {
+        match self {
+            Datastore::Running => Some(Lockable::Running),
+            Datastore::Candidate => Some(Lockable::Candidate),
+            Datastore::Startup => Some(Lockable::Startup),
+            _ => None,
+        }
+    }
+}
+
+/// `test-option` of `<edit-config>` (RFC 6241 §7.2, `:validate:1.1`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum TestOption {
+    #[default]
+    TestThenSet,
+    Set,
+    TestOnly,
+}
+
+/// One published, immutable state of a datastore.
+pub struct Snapshot {
+    tree: DataTree<'static>,
+    txid: u64,
+    time: SystemTime,
+}
+
+impl Snapshot {
+    /// The data (config true only, except for operational).
+    pub fn tree(&self) -> &DataTree<'static> {
+        &self.tree
+    }
+
+    /// The transaction that produced it (running's txid for the datastores
+    /// that follow running).
+    pub fn txid(&self) -> u64 {
+        self.txid
+    }
+
+    /// When that transaction was committed (or the server started).
+    pub fn time(&self) -> SystemTime {
+        self.time
+    }
+
+    /// The whole tree printed (siblings included) in XML or JSON with
+    /// yang3's printer flags (with-defaults mode, shrink...). Empty data
+    /// prints as an empty string.
+    pub fn print(&self, format: DataFormat, flags: DataPrinterFlags) -> Result<String, Error> {
+        print_tree(&self.tree, format, flags)
+    }
+
+    fn root(&self) -> RawNode {
+        self.tree.raw()
+    }
+}
+
+/// Prints a whole tree (see [`Snapshot::print`]).
+pub fn print_tree(tree: &DataTree<'_>, format: DataFormat, flags: DataPrinterFlags) -> Result<String, Error> {
+    let opts = (flags | DataPrinterFlags::WITH_SIBLINGS).bits();
+    // SAFETY: a live tree, read only.
+    unsafe { ffi::print_mem(tree.raw(), format == DataFormat::JSON, opts) }
+        .map_err(|e| Error::operation_failed(format!("libyang could not print the data (error {e})")))
+}
+
+impl std::fmt::Debug for Snapshot {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Snapshot").field("txid", &self.txid).finish()
+    }
+}
+
+/// What one commit changed, published to subscribers.
+#[derive(Debug, Clone)]
+pub struct ChangeEvent {
+    pub txid: u64,
+    pub datastore: Datastore,
+    /// The session that made the change (0: the server itself, e.g. a
+    /// confirmed-commit timeout).
+    pub session: SessionId,
+    pub changes: Arc<Vec<Change>>,
+}
+
+/// What hooks are shown of a commit: the changes, and the whole proposed
+/// (validate) or committed (apply) configuration.
+#[derive(Debug, Clone)]
+pub struct CommitView {
+    pub txid: u64,
+    pub datastore: Datastore,
+    pub session: SessionId,
+    pub changes: Arc<Vec<Change>>,
+    pub config: Arc<Snapshot>,
+}
+
+/// The domain layer's part in commits. Each call runs on its own thread
+/// and is given [`Options::hook_timeout`]; a hook that does not answer in
+/// time fails the commit (validate) or is logged (apply).
+pub trait Hook: Send + Sync + 'static {
+    fn name(&self) -> &str;
+    /// May refuse a commit of running with errors (returned to the client).
+    fn validate(&self, _view: &CommitView) -> Result<(), Errors> {
+        Ok(())
+    }
+    /// Told about a durable commit of running.
+    fn apply(&self, _view: &CommitView) {}
+}
+
+/// Supplies config false data for the operational datastore.
+pub trait StateProvider: Send + Sync + 'static {
+    fn name(&self) -> &str;
+    /// State data (a tree of `ctx`); `None` when there is none now.
+    fn state(&self, ctx: &'static Context) -> Result<Option<DataTree<'static>>, Error>;
+}
+
+/// Knobs of the datastore layer.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// The `:startup` capability: a startup datastore, kept in the data dir.
+    pub startup: bool,
+    /// At boot, copy startup to running (only with `startup`).
+    pub load_startup: bool,
+    pub hook_timeout: Duration,
+    /// Compact the journal into a snapshot past this many bytes.
+    pub compact_bytes: u64,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            startup: true,
+            load_startup: false,
+            hook_timeout: Duration::from_secs(10),
+            compact_bytes: 64 << 20,
+        }
+    }
+}
+
+/// Result of a successful commit or edit.
+#[derive(Debug, Clone, Default)]
+pub struct CommitInfo {
+    /// The new txid of running (unchanged for candidate edits and test-only).
+    pub txid: u64,
+    pub changes: Arc<Vec<Change>>,
+}
+
+const CONFIRMED_FILE: &str = "confirmed-commit";
+const STARTUP_FILE: &str = "startup.xml";
+const VALIDATE_FLAGS: u32 = ffi::LYD_VALIDATE_NO_STATE | ffi::LYD_VALIDATE_MULTI_ERROR;
+const EVENT_CAPACITY: usize = 1024;
+
+/// The datastores, shared by every session (clone the handle freely).
+#[derive(Clone)]
+pub struct Datastores {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    schema: &'static Schema,
+    running: RwLock<Arc<Snapshot>>,
+    /// `None`: the candidate equals running.
+    candidate: RwLock<Option<Arc<Snapshot>>>,
+    startup: RwLock<Option<Arc<Snapshot>>>,
+    writer: Mutex<Writer>,
+    events: broadcast::Sender<ChangeEvent>,
+    hooks: RwLock<Vec<Arc<dyn Hook>>>,
+    providers: RwLock<Vec<Arc<dyn StateProvider>>>,
+    options: Options,
+    dropper: mpsc::Sender<Box<dyn Send>>,
+}
+
+/// Where the running working tree comes from at the next commit.
+struct Spare {
+    snapshot: Arc<Snapshot>,
+    /// What the commit after it changed.
+    delta: Delta,
+}
+
+struct CandidateState {
+    /// Running's txid when the candidate got its own tree.
+    base_txid: u64,
+    /// The edits made to it since, in order; `None` after a wholesale
+    /// replace (copy-config into candidate).
+    log: Option<Vec<(DataTree<'static>, DefaultOperation)>>,
+}
+
+struct Writer {
+    journal: Journal,
+    spare: Option<Spare>,
+    locks: Locks,
+    confirmed: ConfirmedCommit<Arc<String>>,
+    candidate: Option<CandidateState>,
+    data_dir: PathBuf,
+    stats: Stats,
+}
+
+/// How commits got their working tree (see the module doc).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Stats {
+    /// The spare tree was caught up with the last commit's delta.
+    pub caught_up: u64,
+    /// A full copy of running was made (a reader held the spare, the last
+    /// commit replaced everything, or a commit failed after its edit).
+    pub copied: u64,
+}
+
+fn ctx(schema: &'static Schema) -> &'static Context {
+    schema.context()
+}
+
+fn op_failed(msg: impl Into<String>) -> Errors {
+    Errors::from(Error::operation_failed(msg))
+}
+
+fn journal_error(e: JournalError) -> Errors {
+    op_failed(format!("the commit could not be made durable: {e}"))
+}
+
+/// A tree from raw nodes (NULL: empty).
+fn tree_of(ctx: &'static Context, root: RawNode) -> DataTree<'static> {
+    if root.is_null() {
+        return DataTree::new(ctx);
+    }
+    // SAFETY: `root` is a top-level node of a tree of `ctx` nobody else owns.
+    std::mem::ManuallyDrop::into_inner(unsafe { DataTreeOwningRef::from_raw_node(ctx, root) }).tree
+}
+
+impl Datastores {
+    /// Opens the datastores in `data_dir`: running recovered from the
+    /// journal (and validated), startup from its file, the candidate equal to
+    /// running. A pending non-persistent confirmed commit is reverted; a
+    /// persistent one resumes with its remaining time.
+    pub fn open(schema: &'static Schema, data_dir: &Path, options: Options) -> Result<Datastores, String> {
+        let ctx = ctx(schema);
+        let (journal, recovered) = Journal::open(&data_dir.join("journal")).map_err(|e| e.to_string())?;
+        let start = std::time::Instant::now();
+        let mut tree = match &recovered.snapshot {
+            Some((_, payload)) => {
+                let xml = std::str::from_utf8(payload).map_err(|e| format!("snapshot is not UTF-8: {e}"))?;
+                delta::parse_config(ctx, xml).map_err(|e| format!("snapshot: {e}"))?
+            }
+            None => DataTree::new(ctx),
+        };
+        let replayed = recovered.records.len();
+        for (txid, payload) in &recovered.records {
+            tree = replay_record(ctx, tree, payload).map_err(|e| format!("journal record {txid}: {e}"))?;
+        }
+        let mut raw = RawTree { root: tree.into_raw() };
+        // SAFETY: `raw` is ours.
+        let (valid, diff) = unsafe { ffi::validate_all(&mut raw.root, ctx, VALIDATE_FLAGS) };
+        // SAFETY: the diff is ours.
+        unsafe { ffi::free_siblings(diff) };
+        let errors = ffi::take_errors(ctx);
+        let tree = tree_of(ctx, raw.root);
+        if valid.is_err() {
+            let first = errors.first().map(|e| e.message.clone()).unwrap_or_default();
+            return Err(format!("the recovered running configuration is not valid: {first}"));
+        }
+        let txid = recovered.last_txid;
+        info!(txid, replayed, ms = start.elapsed().as_millis() as u64, "running configuration recovered");
+
+        let startup = if options.startup {
+            let path = data_dir.join(STARTUP_FILE);
+            match std::fs::read_to_string(&path) {
+                Ok(xml) => {
+                    let mut t =
+                        delta::parse_config(ctx, &xml).map_err(|e| format!("{}: {e}", path.display()))?;
+                    validate_tree(ctx, &mut t)
+                        .map_err(|e| format!("{}: {}", path.display(), errors_line(&e)))?;
+                    Some(t)
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+                Err(e) => return Err(format!("{}: {e}", path.display())),
+            }
+        } else {
+            None
+        };
+
+        let (drop_tx, drop_rx) = mpsc::channel::<Box<dyn Send>>();
+        std::thread::Builder::new()
+            .name("occd-free".into())
+            .spawn(move || {
+                for garbage in drop_rx {
+                    drop(garbage)
+                }
+            })
+            .map_err(|e| format!("cannot start a thread: {e}"))?;
+        let now = SystemTime::now();
+        let (events, _) = broadcast::channel(EVENT_CAPACITY);
+        let ds = Datastores {
+            inner: Arc::new(Inner {
+                schema,
+                running: RwLock::new(Arc::new(Snapshot { tree, txid, time: now })),
+                candidate: RwLock::new(None),
+                startup: RwLock::new(startup.map(|t| Arc::new(Snapshot { tree: t, txid: 0, time: now }))),
+                writer: Mutex::new(Writer {
+                    journal,
+                    spare: None,
+                    locks: Locks::new(),
+                    confirmed: ConfirmedCommit::new(),
+                    candidate: None,
+                    data_dir: data_dir.to_path_buf(),
+                    stats: Stats::default(),
+                }),
+                events,
+                hooks: RwLock::new(Vec::new()),
+                providers: RwLock::new(Vec::new()),
+                options,
+                dropper: drop_tx,
+            }),
+        };
+        ds.resume_confirmed_commit()?;
+        if ds.inner.options.startup && ds.inner.options.load_startup {
+            if let Some(s) = ds.snapshot(Datastore::Startup) {
+                let xml = print_snapshot(&s).map_err(|e| errors_line(&e))?;
+                ds.replace_running(0, &xml, "startup loaded at boot").map_err(|e| errors_line(&e))?;
+            }
+        }
+        Ok(ds)
+    }
+
+    pub fn schema(&self) -> &'static Schema {
+        self.inner.schema
+    }
+
+    /// The current state of `ds` (`None` for startup when it does not exist
+    /// or `:startup` is off). Operational is built on each call: see
+    /// [`Datastores::operational`].
+    pub fn snapshot(&self, ds: Datastore) -> Option<Arc<Snapshot>> {
+        match ds {
+            Datastore::Running | Datastore::Intended => Some(self.running()),
+            Datastore::Candidate => Some(self.candidate()),
+            Datastore::Startup => read(&self.inner.startup).clone(),
+            Datastore::Operational => self.operational(false).ok(),
+        }
+    }
+
+    pub fn running(&self) -> Arc<Snapshot> {
+        read(&self.inner.running).clone()
+    }
+
+    pub fn candidate(&self) -> Arc<Snapshot> {
+        match read(&self.inner.candidate).clone() {
+            Some(c) => c,
+            None => self.running(),
+        }
+    }
+
+    /// Running's config merged with the providers' state data; with
+    /// `with_origin`, each top-level config node carries
+    /// `or:origin="or:intended"` (RFC 8342 §5.3.4; descendants inherit it).
+    pub fn operational(&self, with_origin: bool) -> Result<Arc<Snapshot>, Errors> {
+        let ctx = ctx(self.inner.schema);
+        let running = self.running();
+        let mut tree = running.tree.duplicate().map_err(|e| op_failed(format!("copy: {e}")))?;
+        if with_origin {
+            let mut n = tree.raw();
+            while !n.is_null() {
+                // SAFETY: `n` walks the top level of our own copy.
+                unsafe {
+                    let _ = ffi::add_meta(ctx, n, "ietf-origin", "origin", "ietf-origin:intended");
+                    n = ffi::node_next(n);
+                }
+            }
+        }
+        let providers = read(&self.inner.providers).clone();
+        for p in providers {
+            let name = p.name().to_string();
+            let state = call_with_timeout(&name, self.inner.options.hook_timeout, move || p.state(ctx))
+                .map_err(Errors::from)?
+                .map_err(Errors::from)?;
+            if let Some(state) = state {
+                let mut root = tree.into_raw();
+                // SAFETY: both trees are ours; `state` is consumed.
+                let r = unsafe { ffi::merge_destruct(&mut root, state.into_raw()) };
+                tree = tree_of(ctx, root);
+                r.map_err(|e| op_failed(format!("state of {name} could not be merged (libyang {e})")))?;
+            }
+        }
+        let _ = ffi::take_errors(ctx);
+        Ok(Arc::new(Snapshot { tree, txid: running.txid, time: running.time }))
+    }
+
+    /// Subscribes to the change events of every commit (running) and edit
+    /// (candidate). A subscriber that lags more than 1024 events behind
+    /// misses the oldest ones (`RecvError::Lagged`).
+    pub fn subscribe(&self) -> broadcast::Receiver<ChangeEvent> {
+        self.inner.events.subscribe()
+    }
+
+    pub fn add_hook(&self, hook: Arc<dyn Hook>) {
+        write(&self.inner.hooks).push(hook);
+    }
+
+    pub fn add_state_provider(&self, provider: Arc<dyn StateProvider>) {
+        write(&self.inner.providers).push(provider);
+    }
+
+    fn writer(&self) -> MutexGuard<'_, Writer> {
+        self.inner.writer.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    // ---- edits ----
+
+    /// `<edit-config>` / `<edit-data>` on running or candidate, with an edit
+    /// tree from [`edit::parse_edit`] (or built by RESTCONF).
+    pub fn edit(
+        &self,
+        session: SessionId,
+        target: Datastore,
+        edit_tree: DataTree<'static>,
+        default_operation: DefaultOperation,
+        test_option: TestOption,
+    ) -> Result<CommitInfo, Errors> {
+        let mut w = self.writer();
+        let lockable = target.lockable().filter(|l| *l != Lockable::Startup).ok_or_else(|| {
+            Errors::from(
+                Error::operation_not_supported(format!("the {} datastore cannot be edited", target.name()))
+                    .with_type(ErrorType::Protocol),
+            )
+        })?;
+        w.locks.check_write(lockable, session)?;
+        match target {
+            Datastore::Running => {
+                if test_option != TestOption::TestOnly {
+                    self.check_confirmed_owner(&w, session)?;
+                }
+                self.transact(&mut w, session, Work::Edit(&edit_tree, default_operation), test_option)
+            }
+            _ => self.edit_candidate(&mut w, session, edit_tree, default_operation, test_option),
+        }
+    }
+
+    /// While a non-persistent confirmed commit of another session is
+    /// pending, running is that session's to change (in-use).
+    fn check_confirmed_owner(&self, w: &Writer, session: SessionId) -> Result<(), Errors> {
+        match w.confirmed.owner() {
+            Some(owner) if owner != session && owner != 0 => Err(Errors::from(Error::in_use(format!(
+                "a confirmed commit of session {owner} is pending on running"
+            )))),
+            _ => Ok(()),
+        }
+    }
+
+    fn edit_candidate(
+        &self,
+        w: &mut Writer,
+        session: SessionId,
+        edit_tree: DataTree<'static>,
+        default_operation: DefaultOperation,
+        test_option: TestOption,
+    ) -> Result<CommitInfo, Errors> {
+        let ctx = ctx(self.inner.schema);
+        if test_option == TestOption::TestOnly {
+            let mut copy = self.candidate().tree.duplicate().map_err(|e| op_failed(format!("copy: {e}")))?;
+            let r = edit::apply_edit(&mut copy, &edit_tree, default_operation)
+                .map_err(Errors::from)
+                .and_then(|changes| validate_tree(ctx, &mut copy).map(|()| changes));
+            self.free_later(copy);
+            return r.map(|changes| CommitInfo { txid: self.running().txid, changes: Arc::new(changes) });
+        }
+        // Readers of the candidate wait for a candidate edit (running's
+        // readers never do): the tree is edited in place when nobody holds
+        // it, else a copy is edited.
+        let running = self.running();
+        let mut slot = write(&self.inner.candidate);
+        let mut snap = match slot.take() {
+            Some(s) => s,
+            None => Arc::new(Snapshot {
+                tree: running.tree.duplicate().map_err(|e| op_failed(format!("copy: {e}")))?,
+                txid: running.txid,
+                time: SystemTime::now(),
+            }),
+        };
+        if Arc::get_mut(&mut snap).is_none() {
+            let tree = snap.tree.duplicate().map_err(|e| op_failed(format!("copy: {e}")))?;
+            snap = Arc::new(Snapshot { tree, txid: running.txid, time: snap.time });
+        }
+        let result = match Arc::get_mut(&mut snap) {
+            Some(own) => edit::apply_edit(&mut own.tree, &edit_tree, default_operation),
+            None => Err(Error::operation_failed("candidate is shared")),
+        };
+        let changes = match result {
+            Ok(c) => Arc::new(c),
+            Err(e) => {
+                // apply_edit left the tree as it was.
+                if w.candidate.is_some() {
+                    *slot = Some(snap);
+                } else {
+                    self.free_later(snap);
+                }
+                return Err(e.into());
+            }
+        };
+        if let Some(own) = Arc::get_mut(&mut snap) {
+            own.time = SystemTime::now();
+        }
+        *slot = Some(snap);
+        drop(slot);
+        let state = w
+            .candidate
+            .get_or_insert_with(|| CandidateState { base_txid: running.txid, log: Some(Vec::new()) });
+        if let Some(log) = &mut state.log {
+            log.push((edit_tree, default_operation));
+        }
+        let _ = self.inner.events.send(ChangeEvent {
+            txid: running.txid,
+            datastore: Datastore::Candidate,
+            session,
+            changes: changes.clone(),
+        });
+        Ok(CommitInfo { txid: running.txid, changes })
+    }
+
+    /// Publishes `tree` as the candidate, replaced wholesale (no edit log).
+    fn set_candidate_tree(&self, w: &mut Writer, tree: DataTree<'static>) {
+        let running = self.running();
+        w.candidate = Some(CandidateState { base_txid: running.txid, log: None });
+        let old = write(&self.inner.candidate).replace(Arc::new(Snapshot {
+            tree,
+            txid: running.txid,
+            time: SystemTime::now(),
+        }));
+        if let Some(old) = old {
+            self.free_later(old);
+        }
+    }
+
+    /// Whether the candidate has uncommitted changes.
+    pub fn candidate_modified(&self) -> bool {
+        self.writer().candidate.is_some()
+    }
+
+    /// `<discard-changes>`: the candidate equals running again.
+    pub fn discard_changes(&self, session: SessionId) -> Result<(), Errors> {
+        let mut w = self.writer();
+        w.locks.check_write(Lockable::Candidate, session)?;
+        self.reset_candidate(&mut w);
+        Ok(())
+    }
+
+    fn reset_candidate(&self, w: &mut Writer) {
+        w.candidate = None;
+        if let Some(old) = write(&self.inner.candidate).take() {
+            self.free_later(old);
+        }
+    }
+
+    /// `<validate>` of a datastore (running, candidate, startup).
+    pub fn validate(&self, source: Datastore) -> Result<(), Errors> {
+        let ctx = ctx(self.inner.schema);
+        let Some(snap) = self.snapshot(source) else {
+            return Err(missing_startup());
+        };
+        if source == Datastore::Running || source == Datastore::Intended {
+            return Ok(()); // running is valid by construction
+        }
+        let mut copy = snap.tree.duplicate().map_err(|e| op_failed(format!("copy: {e}")))?;
+        let r = validate_tree(ctx, &mut copy);
+        self.free_later(copy);
+        r
+    }
+
+    /// `<validate>` of an inline `<config>` document.
+    pub fn validate_config(&self, xml: &str) -> Result<(), Errors> {
+        let ctx = ctx(self.inner.schema);
+        let mut tree = parse_config_doc(ctx, xml)?;
+        validate_tree(ctx, &mut tree)
+    }
+
+    // ---- commit ----
+
+    /// `<commit>` (RFC 6241 §8.3.4.1, §8.4.5.1): running becomes the
+    /// candidate, with the confirmed-commit rules.
+    pub fn commit(&self, session: SessionId, params: &CommitParams) -> Result<CommitInfo, Errors> {
+        let mut w = self.writer();
+        w.locks.check_write(Lockable::Running, session)?;
+        // The rollback point is taken before anything changes; the state
+        // machine is changed on a copy, kept only if the commit succeeds.
+        let now = Instant::now();
+        let mut snapshot_err = None;
+        let rollback = || match print_snapshot(&self.running()) {
+            Ok(xml) => Arc::new(xml),
+            Err(e) => {
+                snapshot_err = Some(e);
+                Arc::new(String::new())
+            }
+        };
+        let mut trial = w.confirmed.clone();
+        let outcome = trial.commit(session, params, now, rollback);
+        if let Some(e) = snapshot_err {
+            return Err(e);
+        }
+        let outcome = outcome.map_err(confirmed_error)?;
+        let info = self.commit_candidate(&mut w, session)?;
+        w.confirmed = trial;
+        if let Err(e) = self.save_confirmed(&w) {
+            warn!(error = %e, "cannot save the confirmed-commit state");
+        }
+        match outcome {
+            CommitOutcome::Started { .. } | CommitOutcome::Extended { .. } => {
+                info!(session, txid = info.txid, "confirmed commit pending")
+            }
+            CommitOutcome::Confirmed => info!(session, "confirmed commit confirmed"),
+            CommitOutcome::Plain => {}
+        }
+        Ok(info)
+    }
+
+    fn commit_candidate(&self, w: &mut Writer, session: SessionId) -> Result<CommitInfo, Errors> {
+        let Some(state) = w.candidate.take() else {
+            return Ok(CommitInfo { txid: self.running().txid, changes: Arc::new(Vec::new()) });
+        };
+        let running = self.running();
+        let result = match (&state.log, state.base_txid == running.txid) {
+            (Some(log), true) => self.transact(w, session, Work::Replay(log), TestOption::TestThenSet),
+            _ => {
+                let cand = self.candidate();
+                let copy = cand.tree.duplicate().map_err(|e| op_failed(format!("copy: {e}")))?;
+                self.transact(w, session, Work::Replace(copy), TestOption::TestThenSet)
+            }
+        };
+        match result {
+            Ok(info) => {
+                self.reset_candidate(w);
+                Ok(info)
+            }
+            Err(e) => {
+                w.candidate = Some(state);
+                Err(e)
+            }
+        }
+    }
+
+    /// `<cancel-commit>` (RFC 6241 §8.4.4.1): running goes back to the
+    /// rollback point.
+    pub fn cancel_commit(&self, session: SessionId, persist_id: Option<&str>) -> Result<CommitInfo, Errors> {
+        let mut w = self.writer();
+        let rollback = w.confirmed.cancel(session, persist_id).map_err(confirmed_error)?;
+        self.revert(&mut w, session, rollback, "confirmed commit cancelled")
+    }
+
+    /// Runs the confirmed-commit timer: reverts running when the pending
+    /// confirmed commit's timeout has passed. The server calls it when
+    /// [`Datastores::confirmed_deadline`] is reached.
+    pub fn expire_confirmed_commit(&self, now: Instant) -> Option<Result<CommitInfo, Errors>> {
+        let mut w = self.writer();
+        let rollback = w.confirmed.expire(now)?;
+        Some(self.revert(&mut w, 0, rollback, "confirmed commit timed out"))
+    }
+
+    /// When the pending confirmed commit times out.
+    pub fn confirmed_deadline(&self) -> Option<Instant> {
+        self.writer().confirmed.deadline()
+    }
+
+    fn revert(
+        &self,
+        w: &mut Writer,
+        session: SessionId,
+        xml: Arc<String>,
+        why: &str,
+    ) -> Result<CommitInfo, Errors> {
+        let _ = self.save_confirmed(w);
+        let ctx = ctx(self.inner.schema);
+        let tree = parse_config_doc(ctx, &xml)?;
+        let r = self.transact(w, session, Work::Replace(tree), TestOption::TestThenSet);
+        match &r {
+            Ok(info) => info!(txid = info.txid, "{why}: running restored"),
+            Err(e) => warn!(error = %errors_line(e), "{why}: running could not be restored"),
+        }
+        r
+    }
+
+    fn replace_running(&self, session: SessionId, xml: &str, why: &str) -> Result<CommitInfo, Errors> {
+        let mut w = self.writer();
+        self.revert(&mut w, session, Arc::new(xml.to_string()), why)
+    }
+
+    /// A session ended or was killed: its locks go, a candidate it had
+    /// locked is discarded, its non-persistent confirmed commit is reverted.
+    pub fn session_ended(&self, session: SessionId) {
+        let mut w = self.writer();
+        let released = w.locks.release_session(session);
+        if released.contains(&Lockable::Candidate) {
+            self.reset_candidate(&mut w);
+        }
+        if let Some(rollback) = w.confirmed.session_ended(session) {
+            let _ = self.revert(&mut w, 0, rollback, "session of a confirmed commit ended");
+        }
+    }
+
+    fn resume_confirmed_commit(&self) -> Result<(), String> {
+        let mut w = self.writer();
+        let path = w.data_dir.join(CONFIRMED_FILE);
+        let saved = match std::fs::read(&path) {
+            Ok(b) => b,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+            Err(e) => return Err(format!("{}: {e}", path.display())),
+        };
+        let saved: SavedConfirmed =
+            serde_json::from_slice(&saved).map_err(|e| format!("{}: {e}", path.display()))?;
+        match saved.persist {
+            Some(persist) => {
+                info!(persist = %persist, remaining_s = saved.remaining_ms / 1000, "persistent confirmed commit resumed");
+                w.confirmed = ConfirmedCommit::restore(
+                    Persisted {
+                        persist,
+                        remaining: Duration::from_millis(saved.remaining_ms),
+                        rollback: Arc::new(saved.rollback),
+                    },
+                    Instant::now(),
+                );
+                Ok(())
+            }
+            None => self
+                .revert(&mut w, 0, Arc::new(saved.rollback), "restart with a confirmed commit pending")
+                .map(|_| ())
+                .map_err(|e| errors_line(&e)),
+        }
+    }
+
+    /// Keeps the pending confirmed commit (if any) in the data dir, so that
+    /// a restart can revert or resume it.
+    fn save_confirmed(&self, w: &Writer) -> Result<(), String> {
+        let path = w.data_dir.join(CONFIRMED_FILE);
+        let Some(pending) = w.confirmed.pending_state(Instant::now()) else {
+            return match std::fs::remove_file(&path) {
+                Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e.to_string()),
+                _ => Ok(()),
+            };
+        };
+        let saved = SavedConfirmed {
+            persist: pending.persist,
+            remaining_ms: pending.remaining.as_millis() as u64,
+            rollback: pending.rollback.to_string(),
+        };
+        let bytes = serde_json::to_vec(&saved).map_err(|e| e.to_string())?;
+        write_durably(&path, &bytes)
+    }
+
+    // ---- copy-config, delete-config, locks ----
+
+    /// `<copy-config>` from a datastore to another (running, candidate,
+    /// startup).
+    pub fn copy_config(
+        &self,
+        session: SessionId,
+        target: Datastore,
+        source: Datastore,
+    ) -> Result<CommitInfo, Errors> {
+        if source == target {
+            return Err(Errors::from(
+                Error::invalid_value("source and target are the same datastore")
+                    .with_type(ErrorType::Protocol),
+            ));
+        }
+        let snap = match source {
+            Datastore::Operational => None,
+            s => self.snapshot(s),
+        }
+        .ok_or_else(missing_startup)?;
+        let tree = snap.tree.duplicate().map_err(|e| op_failed(format!("copy: {e}")))?;
+        self.copy_tree(session, target, tree)
+    }
+
+    /// `<copy-config>` of an inline `<config>` document.
+    pub fn copy_config_inline(
+        &self,
+        session: SessionId,
+        target: Datastore,
+        xml: &str,
+    ) -> Result<CommitInfo, Errors> {
+        let tree = parse_config_doc(ctx(self.inner.schema), xml)?;
+        self.copy_tree(session, target, tree)
+    }
+
+    fn copy_tree(
+        &self,
+        session: SessionId,
+        target: Datastore,
+        tree: DataTree<'static>,
+    ) -> Result<CommitInfo, Errors> {
+        let ctx = ctx(self.inner.schema);
+        let mut w = self.writer();
+        let lockable = target.lockable().ok_or_else(|| not_writable(target))?;
+        w.locks.check_write(lockable, session)?;
+        match target {
+            Datastore::Running => {
+                self.check_confirmed_owner(&w, session)?;
+                self.transact(&mut w, session, Work::Replace(tree), TestOption::TestThenSet)
+            }
+            Datastore::Candidate => {
+                self.set_candidate_tree(&mut w, tree);
+                Ok(CommitInfo { txid: self.running().txid, changes: Arc::new(Vec::new()) })
+            }
+            Datastore::Startup if self.inner.options.startup => {
+                let mut tree = tree;
+                validate_tree(ctx, &mut tree)?;
+                self.write_startup(&w, Some(tree))?;
+                Ok(CommitInfo { txid: self.running().txid, changes: Arc::new(Vec::new()) })
+            }
+            _ => Err(not_writable(target)),
+        }
+    }
+
+    fn write_startup(&self, w: &Writer, tree: Option<DataTree<'static>>) -> Result<(), Errors> {
+        let path = w.data_dir.join(STARTUP_FILE);
+        match tree {
+            Some(tree) => {
+                // SAFETY: our own tree, read only.
+                let xml = unsafe { ffi::print_xml(tree.raw(), true) }
+                    .map_err(|e| op_failed(format!("print startup (libyang {e})")))?;
+                write_durably(&path, xml.as_bytes()).map_err(op_failed)?;
+                let old = write(&self.inner.startup).replace(Arc::new(Snapshot {
+                    tree,
+                    txid: self.running().txid,
+                    time: SystemTime::now(),
+                }));
+                if let Some(old) = old {
+                    self.free_later(old);
+                }
+            }
+            None => {
+                match std::fs::remove_file(&path) {
+                    Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                        return Err(op_failed(e.to_string()))
+                    }
+                    _ => {}
+                }
+                if let Some(old) = write(&self.inner.startup).take() {
+                    self.free_later(old);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// `<delete-config>` (RFC 6241 §7.4): startup only (running cannot be
+    /// deleted; RFC 8342 has no delete of candidate either).
+    pub fn delete_config(&self, session: SessionId, target: Datastore) -> Result<(), Errors> {
+        let w = self.writer();
+        match target {
+            Datastore::Startup if self.inner.options.startup => {
+                w.locks.check_write(Lockable::Startup, session)?;
+                self.write_startup(&w, None)
+            }
+            Datastore::Running => Err(Errors::from(
+                Error::operation_failed("the running datastore cannot be deleted")
+                    .with_type(ErrorType::Protocol),
+            )),
+            _ => Err(not_writable(target)),
+        }
+    }
+
+    /// `<lock>` (RFC 6241 §7.5).
+    pub fn lock(&self, session: SessionId, target: Datastore) -> Result<(), Errors> {
+        let mut w = self.writer();
+        let lockable = target.lockable().ok_or_else(|| not_writable(target))?;
+        if lockable == Lockable::Startup && !self.inner.options.startup {
+            return Err(not_writable(target));
+        }
+        let lctx = LockContext {
+            candidate_modified: w.candidate.is_some(),
+            confirmed_commit_by: w.confirmed.owner(),
+        };
+        w.locks.lock(lockable, session, lctx).map_err(Errors::from)
+    }
+
+    /// `<unlock>` (RFC 6241 §7.6).
+    pub fn unlock(&self, session: SessionId, target: Datastore) -> Result<(), Errors> {
+        let mut w = self.writer();
+        let lockable = target.lockable().ok_or_else(|| not_writable(target))?;
+        w.locks.unlock(lockable, session).map_err(Errors::from)
+    }
+
+    /// Who holds the lock of `target`.
+    pub fn lock_holder(&self, target: Datastore) -> Option<SessionId> {
+        target.lockable().and_then(|l| self.writer().locks.holder(l))
+    }
+
+    // ---- the transaction ----
+
+    fn transact(
+        &self,
+        w: &mut Writer,
+        session: SessionId,
+        work: Work<'_>,
+        test_option: TestOption,
+    ) -> Result<CommitInfo, Errors> {
+        let ctx = ctx(self.inner.schema);
+        let published = self.running();
+        let mut tree = self.working_tree(w, &published)?;
+
+        // 1. The edit. A failed single edit leaves the tree as it was.
+        let mut whole = false;
+        let applied = match work {
+            Work::Edit(e, dop) => edit::apply_edit(&mut tree, e, dop).map_err(|e| (Errors::from(e), true)),
+            Work::Replay(log) => {
+                let mut all = Vec::new();
+                let mut r = Ok(());
+                for (e, dop) in log {
+                    match edit::apply_edit(&mut tree, e, *dop) {
+                        Ok(c) => all.extend(c),
+                        Err(e) => {
+                            r = Err((Errors::from(e), all.is_empty()));
+                            break;
+                        }
+                    }
+                }
+                r.map(|()| all)
+            }
+            Work::Replace(new) => {
+                whole = true;
+                // SAFETY: both trees are live; the diff is freed below.
+                let changes = unsafe {
+                    let diff = ffi::diff_siblings(tree.raw(), new.raw());
+                    match diff {
+                        Ok(d) => {
+                            let c = diff_changes(d);
+                            ffi::free_siblings(d);
+                            Ok(c)
+                        }
+                        Err(e) => Err((op_failed(format!("diff (libyang {e})")), true)),
+                    }
+                };
+                self.free_later(std::mem::replace(&mut tree, new));
+                changes
+            }
+        };
+        let changes = match applied {
+            Ok(c) => c,
+            Err((e, clean)) => {
+                if clean && !whole {
+                    self.keep_spare(w, tree, &published);
+                } else {
+                    self.free_later(tree);
+                }
+                let _ = ffi::take_errors(ctx);
+                return Err(e);
+            }
+        };
+
+        // 2. libyang validation.
+        let mut raw = RawTree { root: tree.into_raw() };
+        // SAFETY: our own tree.
+        let (valid, vdiff) = unsafe { ffi::validate_all(&mut raw.root, ctx, VALIDATE_FLAGS) };
+        let records = ffi::take_errors(ctx);
+        // SAFETY: the diff is ours; read then freed.
+        let vpaths = unsafe {
+            let p = delta::diff_paths(vdiff);
+            ffi::free_siblings(vdiff);
+            p
+        };
+        let tree = tree_of(ctx, raw.root);
+        if valid.is_err() {
+            self.free_later(tree);
+            let errs = Errors::from_libyang(&records, Stage::Validate);
+            return Err(if errs.has_errors() { errs } else { op_failed("validation failed") });
+        }
+        if test_option == TestOption::TestOnly {
+            self.free_later(tree);
+            return Ok(CommitInfo { txid: published.txid, changes: Arc::new(changes) });
+        }
+
+        let txid = published.txid + 1;
+        let changes = Arc::new(changes);
+        let snapshot = Arc::new(Snapshot { tree, txid, time: SystemTime::now() });
+
+        // 3. Validate hooks.
+        let hooks = read(&self.inner.hooks).clone();
+        if !hooks.is_empty() {
+            let view = Arc::new(CommitView {
+                txid,
+                datastore: Datastore::Running,
+                session,
+                changes: changes.clone(),
+                config: snapshot.clone(),
+            });
+            for h in &hooks {
+                let (h2, v2) = (h.clone(), view.clone());
+                let r =
+                    call_with_timeout(h.name(), self.inner.options.hook_timeout, move || h2.validate(&v2));
+                let r = match r {
+                    Ok(inner) => inner,
+                    Err(e) => Err(Errors::from(e)),
+                };
+                if let Err(e) = r {
+                    drop(view);
+                    self.free_later(snapshot);
+                    return Err(e);
+                }
+            }
+        }
+
+        // 4. Delta and journal.
+        let delta = if whole {
+            Delta::All
+        } else {
+            let mut paths = delta::change_paths(&changes);
+            paths.extend(vpaths);
+            // SAFETY: both trees live and not modified meanwhile.
+            unsafe { delta::compute(published.root(), snapshot.root(), &paths) }
+        };
+        // SAFETY: the new tree is read only from here on.
+        let payload = unsafe { delta::encode(&delta, snapshot.root()) }.map_err(op_failed);
+        let durable = payload.and_then(|p| w.journal.append(txid, &p).map_err(journal_error));
+        if let Err(e) = durable {
+            self.free_later(snapshot);
+            return Err(e);
+        }
+
+        // 5. Publish.
+        let old = std::mem::replace(&mut *write(&self.inner.running), snapshot.clone());
+        w.spare = Some(Spare { snapshot: old, delta });
+        let _ = self.inner.events.send(ChangeEvent {
+            txid,
+            datastore: Datastore::Running,
+            session,
+            changes: changes.clone(),
+        });
+
+        // 6. Apply hooks (told, cannot veto).
+        if !hooks.is_empty() {
+            let view = Arc::new(CommitView {
+                txid,
+                datastore: Datastore::Running,
+                session,
+                changes: changes.clone(),
+                config: snapshot.clone(),
+            });
+            for h in hooks {
+                let name = h.name().to_string();
+                let v2 = view.clone();
+                if let Err(e) =
+                    call_with_timeout(&name, self.inner.options.hook_timeout, move || h.apply(&v2))
+                {
+                    warn!(hook = %name, error = %e, txid, "apply hook failed");
+                }
+            }
+        }
+        drop(snapshot);
+
+        // 7. Compaction.
+        if w.journal.journal_len() > self.inner.options.compact_bytes {
+            self.compact(w);
+        }
+        Ok(CommitInfo { txid, changes })
+    }
+
+    /// Writes running as the journal's snapshot.
+    fn compact(&self, w: &mut Writer) {
+        let running = self.running();
+        match print_snapshot(&running) {
+            Ok(xml) => match w.journal.snapshot(running.txid, xml.as_bytes()) {
+                Ok(()) => info!(txid = running.txid, bytes = xml.len(), "journal compacted"),
+                Err(e) => warn!(error = %e, "journal compaction failed"),
+            },
+            Err(e) => warn!(error = %errors_line(&e), "journal compaction failed"),
+        }
+    }
+
+    /// How commits got their working tree so far.
+    pub fn stats(&self) -> Stats {
+        self.writer().stats
+    }
+
+    /// Forces a compaction now (tests, shutdown).
+    pub fn compact_now(&self) {
+        let mut w = self.writer();
+        self.compact(&mut w);
+    }
+
+    /// The tree the next commit edits: the spare caught up, or a copy.
+    fn working_tree(&self, w: &mut Writer, published: &Arc<Snapshot>) -> Result<DataTree<'static>, Errors> {
+        let ctx = ctx(self.inner.schema);
+        if let Some(spare) = w.spare.take() {
+            match (Arc::try_unwrap(spare.snapshot), spare.delta) {
+                (Ok(own), Delta::Ops(ops)) => {
+                    let mut raw = RawTree { root: own.tree.into_raw() };
+                    // SAFETY: `raw` is ours; `published` is immutable.
+                    let r = unsafe { delta::apply_from_tree(&mut raw, published.root(), &ops) };
+                    let tree = tree_of(ctx, raw.root);
+                    match r {
+                        Ok(()) => {
+                            w.stats.caught_up += 1;
+                            return Ok(tree);
+                        }
+                        Err(e) => {
+                            warn!(error = %e, "spare tree could not be caught up; copying");
+                            self.free_later(tree);
+                        }
+                    }
+                }
+                (Ok(own), Delta::All) => self.free_later(own),
+                (Err(shared), _) => self.free_later(shared),
+            }
+        }
+        w.stats.copied += 1;
+        published.tree.duplicate().map_err(|e| op_failed(format!("copy: {e}")))
+    }
+
+    /// After a failed edit that left `tree` unchanged: keep it as a spare
+    /// that is already caught up.
+    fn keep_spare(&self, w: &mut Writer, tree: DataTree<'static>, published: &Arc<Snapshot>) {
+        w.spare = Some(Spare {
+            snapshot: Arc::new(Snapshot { tree, txid: published.txid, time: published.time }),
+            delta: Delta::Ops(Vec::new()),
+        });
+    }
+
+    fn free_later<T: Send + 'static>(&self, garbage: T) {
+        if let Err(mpsc::SendError(g)) = self.inner.dropper.send(Box::new(garbage)) {
+            drop(g);
+        }
+    }
+}
+
+enum Work<'a> {
+    Edit(&'a DataTree<'static>, DefaultOperation),
+    Replay(&'a [(DataTree<'static>, DefaultOperation)]),
+    Replace(DataTree<'static>),
+}
+
+#[derive(Serialize, Deserialize)]
+struct SavedConfirmed {
+    persist: Option<String>,
+    remaining_ms: u64,
+    rollback: String,
+}
+
+fn confirmed_error(e: ConfirmedCommitError) -> Errors {
+    let msg = e.to_string();
+    let err = match e.error_tag() {
+        "in-use" => Error::in_use(msg),
+        "invalid-value" => Error::invalid_value(msg).with_type(ErrorType::Protocol),
+        _ => Error::operation_failed(msg).with_type(ErrorType::Protocol),
+    };
+    Errors::from(err)
+}
+
+fn missing_startup() -> Errors {
+    Errors::from(
+        Error::new(ErrorType::Application, ErrorTag::InvalidValue)
+            .with_message("the startup datastore does not exist"),
+    )
+}
+
+fn not_writable(ds: Datastore) -> Errors {
+    Errors::from(
+        Error::invalid_value(format!("the {} datastore cannot be used here", ds.name()))
+            .with_type(ErrorType::Protocol),
+    )
+}
+
+fn errors_line(e: &Errors) -> String {
+    e.iter().map(|e| e.to_string()).collect::<Vec<_>>().join("; ")
+}
+
+fn read<T>(l: &RwLock<T>) -> std::sync::RwLockReadGuard<'_, T> {
+    l.read().unwrap_or_else(|p| p.into_inner())
+}
+
+fn write<T>(l: &RwLock<T>) -> std::sync::RwLockWriteGuard<'_, T> {
+    l.write().unwrap_or_else(|p| p.into_inner())
+}
+
+/// Full libyang validation of a config tree (defaults added).
+fn validate_tree(ctx: &'static Context, tree: &mut DataTree<'static>) -> Result<(), Errors> {
+    let mut raw = RawTree { root: std::mem::replace(tree, DataTree::new(ctx)).into_raw() };
+    let _ = ffi::take_errors(ctx);
+    // SAFETY: our own tree.
+    let (valid, diff) = unsafe { ffi::validate_all(&mut raw.root, ctx, VALIDATE_FLAGS) };
+    // SAFETY: ours.
+    unsafe { ffi::free_siblings(diff) };
+    let records = ffi::take_errors(ctx);
+    *tree = tree_of(ctx, raw.root);
+    match valid {
+        Ok(()) => Ok(()),
+        Err(_) => {
+            let errs = Errors::from_libyang(&records, Stage::Validate);
+            Err(if errs.has_errors() { errs } else { op_failed("validation failed") })
+        }
+    }
+}
+
+/// A `<config>` document (its content: top-level data nodes, XML).
+fn parse_config_doc(ctx: &'static Context, xml: &str) -> Result<DataTree<'static>, Errors> {
+    if xml.contains('\0') {
+        return Err(Errors::from(Error::malformed_message("NUL character in the document")));
+    }
+    let _ = ffi::take_errors(ctx);
+    match delta::parse_config(ctx, xml) {
+        Ok(t) => Ok(t),
+        Err(msg) => {
+            let records = ffi::take_errors(ctx);
+            let errs = Errors::from_libyang(&records, Stage::Parse);
+            Err(if errs.has_errors() { errs } else { Errors::from(Error::invalid_value(msg)) })
+        }
+    }
+}
+
+/// Running's content as XML (explicit nodes), for the snapshot and the
+/// confirmed-commit rollback point.
+fn print_snapshot(s: &Snapshot) -> Result<String, Errors> {
+    // SAFETY: a published tree, read only.
+    unsafe { ffi::print_xml(s.root(), true) }.map_err(|e| op_failed(format!("print (libyang {e})")))
+}
+
+fn replay_record(
+    ctx: &'static Context,
+    tree: DataTree<'static>,
+    payload: &[u8],
+) -> Result<DataTree<'static>, String> {
+    match Delta::decode(payload)? {
+        Decoded::All(xml) => delta::parse_config(ctx, &xml),
+        Decoded::Ops(ops) => {
+            let mut raw = RawTree { root: tree.into_raw() };
+            // SAFETY: our own tree.
+            let r = unsafe { delta::apply_from_journal(ctx, &mut raw, ops) };
+            let tree = tree_of(ctx, raw.root);
+            r.map(|()| tree)
+        }
+    }
+}
+
+/// Writes a file atomically and durably (temp file, fsync, rename, fsync
+/// of the directory).
+fn write_durably(path: &Path, bytes: &[u8]) -> Result<(), String> {
+    use std::io::Write;
+    let tmp = path.with_extension("tmp");
+    let r = (|| {
+        let mut f = std::fs::File::create(&tmp)?;
+        f.write_all(bytes)?;
+        f.sync_all()?;
+        std::fs::rename(&tmp, path)?;
+        if let Some(dir) = path.parent() {
+            std::fs::File::open(dir)?.sync_all()?;
+        }
+        Ok::<(), std::io::Error>(())
+    })();
+    r.map_err(|e| format!("{}: {e}", path.display()))
+}
+
+/// Runs `f` on its own thread and waits at most `timeout` for it.
+fn call_with_timeout<T: Send + 'static>(
+    name: &str,
+    timeout: Duration,
+    f: impl FnOnce() -> T + Send + 'static,
+) -> Result<T, Error> {
+    let (tx, rx) = mpsc::sync_channel(1);
+    std::thread::Builder::new()
+        .name(format!("occd-hook {name}"))
+        .spawn(move || {
+            let _ = tx.send(f());
+        })
+        .map_err(|e| Error::operation_failed(format!("cannot run hook {name}: {e}")))?;
+    match rx.recv_timeout(timeout) {
+        Ok(v) => Ok(v),
+        Err(mpsc::RecvTimeoutError::Timeout) => {
+            Err(Error::operation_failed(format!("{name} did not answer within {} ms", timeout.as_millis())))
+        }
+        Err(mpsc::RecvTimeoutError::Disconnected) => {
+            Err(Error::operation_failed(format!("{name} failed (panic)")))
+        }
+    }
+}
+
+/// The changes a libyang diff describes.
+///
+/// # Safety
+/// `diff` is NULL or a live diff tree.
+unsafe fn diff_changes(diff: RawNode) -> Vec<Change> {
+    let mut out = Vec::new();
+    let mut stack = Vec::new();
+    // SAFETY: walks the live diff tree.
+    unsafe {
+        let mut n = diff;
+        while !n.is_null() {
+            stack.push(n);
+            n = ffi::node_next(n);
+        }
+        stack.reverse();
+        while let Some(node) = stack.pop() {
+            let meta = ffi::node_metadata(node);
+            let get = |name: &str| {
+                meta.iter().find(|(m, n, _)| m == "yang" && n == name).map(|(_, _, v)| v.clone())
+            };
+            let path = ffi::node_path(node, false);
+            match get("operation").as_deref() {
+                Some("create") => {
+                    out.push(Change::Created { path, value: ffi::node_value(node), position: None })
+                }
+                Some("delete") => out.push(Change::Deleted { path, value: ffi::node_value(node) }),
+                Some("replace") => match (get("orig-value"), ffi::node_value(node)) {
+                    (Some(old), Some(new)) if get("key").is_none() && get("value").is_none() => {
+                        out.push(Change::Modified { path, old, new })
+                    }
+                    _ => out.push(Change::Moved { path, position: edit::Position::First }),
+                },
+                _ => {
+                    let mut children = Vec::new();
+                    let mut c = ffi::node_first_child(node);
+                    while !c.is_null() {
+                        children.push(c);
+                        c = ffi::node_next(c);
+                    }
+                    stack.extend(children.into_iter().rev());
+                }
+            }
+        }
+    }
+    out
+}

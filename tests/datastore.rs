@@ -1,0 +1,681 @@
+//! The transaction manager (`occd::datastore::store`): commits, snapshots,
+//! the second tree kept in step, recovery, candidate, locks, confirmed
+//! commit, hooks, operational state, startup, and a SIGKILL crash test.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use std::io::{BufRead, BufReader, Write};
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use occd::datastore::confirmed::CommitParams;
+use occd::datastore::edit::{parse_edit, DefaultOperation};
+use occd::datastore::{CommitView, Datastore, Datastores, Hook, Options, StateProvider, TestOption};
+use occd::error::{ErrorTag, Errors};
+use occd::schema::Schema;
+use yang3::context::Context;
+use yang3::data::{DataFormat, DataParserFlags, DataPrinterFlags, DataTree, DataValidationFlags};
+
+const MODULE: &str = r#"
+module ds {
+  yang-version 1.1;
+  namespace "urn:example:ds";
+  prefix ds;
+  container top {
+    list item {
+      key name;
+      leaf name { type string; }
+      leaf counter { type uint32; default 0; }
+      leaf mode { type enumeration { enum a; enum b; } default a; }
+      leaf extra { when "../mode = 'b'"; type string; }
+      leaf ref { type leafref { path "/ds:top/ds:item/ds:name"; } }
+      must "not(counter > 1000)" {
+        error-app-tag "counter-too-big";
+        error-message "counter above 1000";
+      }
+    }
+    list ordered {
+      key k;
+      ordered-by user;
+      leaf k { type string; }
+      leaf v { type string; }
+    }
+    leaf-list tags { type string; ordered-by user; }
+    container opts { leaf level { type uint8; default 3; } }
+  }
+  container state {
+    config false;
+    leaf uptime { type uint32; }
+  }
+}
+"#;
+
+const NS: &str = "urn:example:ds";
+const NC: &str = "urn:ietf:params:xml:ns:netconf:base:1.0";
+const YANG: &str = "urn:ietf:params:xml:ns:yang:1";
+
+fn schema() -> &'static Schema {
+    let (schema, dir) = common::schema_with(&[("ds", MODULE)], true);
+    std::mem::forget(dir);
+    Box::leak(Box::new(schema))
+}
+
+fn ctx(s: &'static Schema) -> &'static Context {
+    s.context()
+}
+
+fn open(s: &'static Schema, dir: &Path) -> Datastores {
+    Datastores::open(s, dir, Options::default()).unwrap()
+}
+
+fn edit_xml(s: &'static Schema, body: &str) -> DataTree<'static> {
+    let xml = format!(r#"<top xmlns="{NS}" xmlns:nc="{NC}" xmlns:yang="{YANG}">{body}</top>"#);
+    parse_edit(ctx(s), &xml).unwrap()
+}
+
+fn edit(ds: &Datastores, session: u32, target: Datastore, body: &str) -> Result<u64, Errors> {
+    let tree = edit_xml(ds.schema(), body);
+    ds.edit(session, target, tree, DefaultOperation::Merge, TestOption::TestThenSet).map(|i| i.txid)
+}
+
+fn print(t: &DataTree<'_>, all: bool) -> String {
+    let wd = if all { DataPrinterFlags::WD_ALL } else { DataPrinterFlags::WD_EXPLICIT };
+    occd::datastore::print_tree(t, DataFormat::XML, DataPrinterFlags::SHRINK | wd).unwrap()
+}
+
+fn running(ds: &Datastores) -> String {
+    print(ds.running().tree(), false)
+}
+
+fn item(name: &str, extra: &str) -> String {
+    format!("<item><name>{name}</name>{extra}</item>")
+}
+
+fn tags(e: &Errors) -> Vec<String> {
+    e.iter().map(|e| e.tag.as_str().to_string()).collect()
+}
+
+#[test]
+fn commits_publish_snapshots_with_increasing_txids_and_events() {
+    let s = schema();
+    let dir = tempfile::tempdir().unwrap();
+    let ds = open(s, dir.path());
+    assert_eq!(ds.running().txid(), 0);
+    assert_eq!(running(&ds), "");
+    let mut events = ds.subscribe();
+    let before = ds.running();
+    assert_eq!(edit(&ds, 1, Datastore::Running, &item("a", "<counter>5</counter>")).unwrap(), 1);
+    assert_eq!(edit(&ds, 1, Datastore::Running, &item("b", "")).unwrap(), 2);
+    // An old snapshot is unchanged: readers are isolated from commits.
+    assert_eq!(print(before.tree(), false), "");
+    assert!(running(&ds).contains("<name>a</name><counter>5</counter>"), "{}", running(&ds));
+    // Defaults are in the tree (added by validation), not printed as explicit.
+    assert!(print(ds.running().tree(), true).contains("<level>3</level>"));
+    let ev = events.try_recv().unwrap();
+    assert_eq!((ev.txid, ev.datastore, ev.session), (1, Datastore::Running, 1));
+    assert!(ev.changes.iter().any(|c| c.path() == "/ds:top/item[name='a']"), "{:?}", ev.changes);
+    assert_eq!(events.try_recv().unwrap().txid, 2);
+}
+
+#[test]
+fn validation_errors_have_app_tag_and_path_and_change_nothing() {
+    let s = schema();
+    let dir = tempfile::tempdir().unwrap();
+    let ds = open(s, dir.path());
+    edit(&ds, 1, Datastore::Running, &item("a", "")).unwrap();
+    let before = running(&ds);
+    let e = edit(&ds, 1, Datastore::Running, &item("a", "<counter>2000</counter>")).unwrap_err();
+    let first = e.iter().next().unwrap();
+    assert_eq!(first.tag, ErrorTag::OperationFailed);
+    assert_eq!(first.app_tag.as_deref(), Some("counter-too-big"));
+    assert_eq!(first.path.as_deref(), Some("/ds:top/item[name='a']"));
+    assert_eq!(running(&ds), before);
+    assert_eq!(ds.running().txid(), 1);
+    // A leafref to nothing: instance-required on the leaf.
+    let e = edit(&ds, 1, Datastore::Running, &item("b", "<ref>nope</ref>")).unwrap_err();
+    let first = e.iter().next().unwrap();
+    assert_eq!(first.tag, ErrorTag::DataMissing);
+    assert_eq!(first.app_tag.as_deref(), Some("instance-required"));
+    assert_eq!(first.path.as_deref(), Some("/ds:top/item[name='b']/ref"));
+    // Edit-semantics errors (data-exists) also leave running as it was.
+    let e =
+        edit(&ds, 1, Datastore::Running, r#"<item nc:operation="create"><name>a</name></item>"#).unwrap_err();
+    assert_eq!(tags(&e), ["data-exists"]);
+    assert_eq!(running(&ds), before);
+    // And the next commit works, from the right state.
+    edit(&ds, 1, Datastore::Running, &item("c", "")).unwrap();
+    assert!(running(&ds).contains("<name>c</name>"));
+    assert!(!running(&ds).contains("<name>b</name>"));
+}
+
+#[test]
+fn test_only_validates_and_changes_nothing() {
+    let s = schema();
+    let dir = tempfile::tempdir().unwrap();
+    let ds = open(s, dir.path());
+    let t = edit_xml(s, &item("a", ""));
+    let info = ds.edit(1, Datastore::Running, t, DefaultOperation::Merge, TestOption::TestOnly).unwrap();
+    assert_eq!(info.txid, 0);
+    assert_eq!(running(&ds), "");
+    let t = edit_xml(s, &item("a", "<counter>2000</counter>"));
+    let e = ds.edit(1, Datastore::Running, t, DefaultOperation::Merge, TestOption::TestOnly).unwrap_err();
+    assert_eq!(e.iter().next().unwrap().app_tag.as_deref(), Some("counter-too-big"));
+    edit(&ds, 1, Datastore::Running, &item("b", "")).unwrap();
+    assert_eq!(ds.running().txid(), 1);
+}
+
+/// splitmix64.
+struct Rng(u64);
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n
+    }
+}
+
+fn random_edit(rng: &mut Rng) -> (String, DefaultOperation) {
+    let name = |r: &mut Rng| format!("i{}", r.below(12));
+    let body = match rng.below(11) {
+        0 | 1 => item(&name(rng), &format!("<counter>{}</counter>", rng.below(1100))),
+        2 => item(&name(rng), "<mode>b</mode><extra>x</extra>"),
+        3 => item(&name(rng), "<mode>a</mode>"),
+        4 => format!(r#"<item nc:operation="delete"><name>{}</name></item>"#, name(rng)),
+        5 => format!(r#"<item nc:operation="remove"><name>{}</name></item>"#, name(rng)),
+        6 => item(&name(rng), &format!("<ref>{}</ref>", name(rng))),
+        7 => {
+            let k = rng.below(8);
+            match rng.below(4) {
+                0 => format!(r#"<ordered yang:insert="first"><k>o{k}</k></ordered>"#),
+                1 => format!(
+                    r#"<ordered yang:insert="after" yang:key="[k='o{}']"><k>o{k}</k></ordered>"#,
+                    rng.below(8)
+                ),
+                2 => format!(r#"<ordered nc:operation="delete"><k>o{k}</k></ordered>"#),
+                _ => format!(r#"<ordered><k>o{k}</k><v>{}</v></ordered>"#, rng.below(9)),
+            }
+        }
+        8 => {
+            let t = rng.below(6);
+            match rng.below(3) {
+                0 => format!(r#"<tags yang:insert="first">t{t}</tags>"#),
+                1 => format!(r#"<tags nc:operation="remove">t{t}</tags>"#),
+                _ => format!(r#"<tags yang:insert="before" yang:value="t{}">t{t}</tags>"#, rng.below(6)),
+            }
+        }
+        9 => format!("<opts><level>{}</level></opts>", rng.below(5)),
+        _ => {
+            return (
+                format!("{}{}", item(&name(rng), "<counter>1</counter>"), item(&name(rng), "<mode>b</mode>")),
+                DefaultOperation::Replace,
+            )
+        }
+    };
+    (body, DefaultOperation::Merge)
+}
+
+/// The core property: after every commit, running (both of its trees, as
+/// they alternate) equals a reference tree that gets the same edit and a
+/// full libyang validation, with defaults and `when` flags included; and a
+/// reopened datastore (journal recovery) equals it too.
+#[test]
+fn running_matches_a_fully_validated_reference_over_random_edits() {
+    let s = schema();
+    let c = ctx(s);
+    let dir = tempfile::tempdir().unwrap();
+    let mut ds = open(s, dir.path());
+    let mut reference = DataTree::new(c);
+    reference.validate(DataValidationFlags::NO_STATE).unwrap();
+    let mut rng = Rng(0x5eed);
+    let mut held = None;
+    let (mut ok, mut failed) = (0, 0);
+    for step in 0..600 {
+        let (body, dop) = random_edit(&mut rng);
+        let tree = edit_xml(s, &body);
+        // Sometimes a reader holds the snapshot across the next commits, so
+        // the working tree must be a copy instead of the spare.
+        if rng.below(10) == 0 {
+            held = Some(ds.running());
+        } else if rng.below(3) == 0 {
+            held = None;
+        }
+        let got = ds.edit(1, Datastore::Running, tree, dop, TestOption::TestThenSet);
+
+        let mut candidate = reference.duplicate().unwrap();
+        let etree = edit_xml(s, &body);
+        let expected = occd::datastore::edit::apply_edit(&mut candidate, &etree, dop)
+            .map_err(|_| ())
+            .and_then(|_| candidate.validate(DataValidationFlags::NO_STATE).map_err(|_| ()));
+        assert_eq!(got.is_ok(), expected.is_ok(), "step {step}: {body}: {:?}", got.err());
+        if expected.is_ok() {
+            reference = candidate;
+            ok += 1;
+        } else {
+            failed += 1;
+        }
+        let snap = ds.running();
+        assert_eq!(print(snap.tree(), true), print(&reference, true), "step {step} (all): {body}");
+        assert_eq!(print(snap.tree(), false), print(&reference, false), "step {step} (explicit): {body}");
+        if step % 97 == 96 {
+            held = None;
+            drop(snap);
+            let stats = ds.stats();
+            assert!(stats.caught_up > stats.copied && stats.copied > 0, "{stats:?}: both paths taken");
+            drop(ds);
+            ds = open(s, dir.path());
+            assert_eq!(print(ds.running().tree(), true), print(&reference, true), "recovered at {step}");
+            assert_eq!(print(ds.running().tree(), false), print(&reference, false), "recovered at {step}");
+        }
+    }
+    drop(held);
+    assert!(ok > 200 && failed > 20, "ok {ok}, failed {failed}: the edits should mix");
+}
+
+#[test]
+fn recovery_restores_the_last_commit_and_compaction_keeps_it() {
+    let s = schema();
+    let dir = tempfile::tempdir().unwrap();
+    let expected;
+    {
+        let ds = open(s, dir.path());
+        for i in 0..20 {
+            edit(&ds, 1, Datastore::Running, &item(&format!("n{i}"), &format!("<counter>{i}</counter>")))
+                .unwrap();
+        }
+        ds.compact_now();
+        edit(&ds, 1, Datastore::Running, r#"<ordered yang:insert="first"><k>z</k></ordered>"#).unwrap();
+        edit(&ds, 1, Datastore::Running, r#"<ordered yang:insert="first"><k>y</k></ordered>"#).unwrap();
+        ds.copy_config_inline(
+            1,
+            Datastore::Running,
+            &format!(r#"<top xmlns="{NS}"><tags>q</tags><tags>p</tags></top>"#),
+        )
+        .unwrap();
+        edit(&ds, 1, Datastore::Running, r#"<tags yang:insert="first">o</tags>"#).unwrap();
+        expected = (running(&ds), ds.running().txid());
+    }
+    let ds = open(s, dir.path());
+    assert_eq!((running(&ds), ds.running().txid()), expected);
+    assert!(expected.0.contains("<tags>o</tags><tags>q</tags><tags>p</tags>"), "{}", expected.0);
+}
+
+#[test]
+fn candidate_edit_commit_discard_and_validate() {
+    let s = schema();
+    let dir = tempfile::tempdir().unwrap();
+    let ds = open(s, dir.path());
+    edit(&ds, 1, Datastore::Running, &item("a", "")).unwrap();
+    assert!(!ds.candidate_modified());
+    // Candidate edits are not semantically validated until commit.
+    edit(&ds, 1, Datastore::Candidate, &item("b", "<ref>missing</ref>")).unwrap();
+    assert!(ds.candidate_modified());
+    assert!(print(ds.candidate().tree(), false).contains("<name>b</name>"));
+    assert!(!running(&ds).contains("<name>b</name>"));
+    let e = ds.validate(Datastore::Candidate).unwrap_err();
+    assert_eq!(e.iter().next().unwrap().app_tag.as_deref(), Some("instance-required"));
+    let e = ds.commit(1, &CommitParams::default()).unwrap_err();
+    assert_eq!(e.iter().next().unwrap().app_tag.as_deref(), Some("instance-required"));
+    assert!(!running(&ds).contains("<name>b</name>"));
+    assert!(ds.candidate_modified(), "a failed commit keeps the candidate");
+    // Fix it and commit: the edits are replayed on running.
+    edit(&ds, 1, Datastore::Candidate, &item("missing", "")).unwrap();
+    let info = ds.commit(1, &CommitParams::default()).unwrap();
+    assert_eq!(info.txid, 2);
+    assert!(running(&ds).contains("<name>b</name>"));
+    assert!(!ds.candidate_modified());
+    assert_eq!(print(ds.candidate().tree(), false), running(&ds));
+    // discard-changes.
+    edit(&ds, 1, Datastore::Candidate, &item("c", "")).unwrap();
+    ds.discard_changes(1).unwrap();
+    assert_eq!(print(ds.candidate().tree(), false), running(&ds));
+    // test-only on the candidate validates and changes nothing.
+    let t = edit_xml(s, &item("d", "<ref>nothing</ref>"));
+    let e = ds.edit(1, Datastore::Candidate, t, DefaultOperation::Merge, TestOption::TestOnly).unwrap_err();
+    assert_eq!(tags(&e), ["data-missing"]);
+    assert!(!ds.candidate_modified());
+}
+
+#[test]
+fn candidate_commit_after_running_changed_makes_running_equal_the_candidate() {
+    let s = schema();
+    let dir = tempfile::tempdir().unwrap();
+    let ds = open(s, dir.path());
+    edit(&ds, 1, Datastore::Running, &item("a", "")).unwrap();
+    edit(&ds, 1, Datastore::Candidate, &item("b", "")).unwrap();
+    edit(&ds, 2, Datastore::Running, &item("x", "")).unwrap();
+    let mut events = ds.subscribe();
+    ds.commit(1, &CommitParams::default()).unwrap();
+    let r = running(&ds);
+    assert!(r.contains("<name>b</name>") && !r.contains("<name>x</name>"), "{r}");
+    let ev = events.try_recv().unwrap();
+    assert!(ev.changes.iter().any(|c| c.path() == "/ds:top/item[name='x']"), "{:?}", ev.changes);
+    // The second tree caught up through a full copy: later commits still work.
+    edit(&ds, 1, Datastore::Running, &item("y", "")).unwrap();
+    drop(ds);
+    let ds = open(s, dir.path());
+    assert!(running(&ds).contains("<name>y</name>") && running(&ds).contains("<name>b</name>"));
+}
+
+#[test]
+fn locks_guard_writes_and_go_with_the_session() {
+    let s = schema();
+    let dir = tempfile::tempdir().unwrap();
+    let ds = open(s, dir.path());
+    ds.lock(1, Datastore::Running).unwrap();
+    let e = edit(&ds, 2, Datastore::Running, &item("a", "")).unwrap_err();
+    assert_eq!(tags(&e), ["in-use"]);
+    let e = ds.lock(2, Datastore::Running).unwrap_err();
+    assert_eq!(tags(&e), ["lock-denied"]);
+    edit(&ds, 1, Datastore::Running, &item("a", "")).unwrap();
+    assert_eq!(ds.lock_holder(Datastore::Running), Some(1));
+    ds.session_ended(1);
+    assert_eq!(ds.lock_holder(Datastore::Running), None);
+    edit(&ds, 2, Datastore::Running, &item("b", "")).unwrap();
+    // The candidate cannot be locked with uncommitted changes; a session
+    // that ends holding its lock takes its changes with it.
+    edit(&ds, 3, Datastore::Candidate, &item("c", "")).unwrap();
+    assert_eq!(tags(&ds.lock(3, Datastore::Candidate).unwrap_err()), ["lock-denied"]);
+    ds.discard_changes(3).unwrap();
+    ds.lock(3, Datastore::Candidate).unwrap();
+    edit(&ds, 3, Datastore::Candidate, &item("c", "")).unwrap();
+    assert_eq!(tags(&edit(&ds, 4, Datastore::Candidate, &item("d", "")).unwrap_err()), ["in-use"]);
+    ds.session_ended(3);
+    assert!(!ds.candidate_modified());
+    assert_eq!(tags(&ds.unlock(4, Datastore::Candidate).unwrap_err()), ["operation-failed"]);
+}
+
+fn confirmed(timeout_s: u64, persist: Option<&str>) -> CommitParams {
+    CommitParams {
+        confirmed: true,
+        timeout: Some(Duration::from_secs(timeout_s)),
+        persist: persist.map(str::to_string),
+        persist_id: None,
+    }
+}
+
+#[test]
+fn confirmed_commit_reverts_on_timeout_cancel_and_session_end() {
+    let s = schema();
+    let dir = tempfile::tempdir().unwrap();
+    let ds = open(s, dir.path());
+    edit(&ds, 1, Datastore::Running, &item("a", "")).unwrap();
+    let base = running(&ds);
+    // Timeout.
+    edit(&ds, 1, Datastore::Candidate, &item("b", "")).unwrap();
+    ds.commit(1, &confirmed(60, None)).unwrap();
+    assert!(running(&ds).contains("<name>b</name>"));
+    // Another session cannot edit running while it is pending.
+    assert_eq!(tags(&edit(&ds, 2, Datastore::Running, &item("z", "")).unwrap_err()), ["in-use"]);
+    let deadline = ds.confirmed_deadline().unwrap();
+    assert!(ds.expire_confirmed_commit(deadline - Duration::from_secs(1)).is_none());
+    ds.expire_confirmed_commit(deadline).unwrap().unwrap();
+    assert_eq!(running(&ds), base);
+    // Confirming commit.
+    edit(&ds, 1, Datastore::Candidate, &item("c", "")).unwrap();
+    ds.commit(1, &confirmed(60, None)).unwrap();
+    ds.commit(1, &CommitParams::default()).unwrap();
+    assert!(ds.confirmed_deadline().is_none());
+    let confirmed_state = running(&ds);
+    // cancel-commit.
+    edit(&ds, 1, Datastore::Candidate, &item("d", "")).unwrap();
+    ds.commit(1, &confirmed(60, None)).unwrap();
+    assert_eq!(tags(&ds.cancel_commit(2, None).unwrap_err()), ["in-use"]);
+    ds.cancel_commit(1, None).unwrap();
+    assert_eq!(running(&ds), confirmed_state);
+    // Session end.
+    edit(&ds, 1, Datastore::Candidate, &item("e", "")).unwrap();
+    ds.commit(1, &confirmed(60, None)).unwrap();
+    ds.session_ended(1);
+    assert_eq!(running(&ds), confirmed_state);
+}
+
+#[test]
+fn confirmed_commit_across_restart_persistent_resumes_plain_reverts() {
+    let s = schema();
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let ds = open(s, dir.path());
+        edit(&ds, 1, Datastore::Running, &item("a", "")).unwrap();
+        edit(&ds, 1, Datastore::Candidate, &item("b", "")).unwrap();
+        ds.commit(1, &confirmed(600, Some("tok"))).unwrap();
+    }
+    {
+        let ds = open(s, dir.path());
+        assert!(ds.confirmed_deadline().is_some(), "persistent confirmed commit resumed");
+        assert!(running(&ds).contains("<name>b</name>"));
+        let e = ds.cancel_commit(5, Some("wrong")).unwrap_err();
+        assert_eq!(tags(&e), ["invalid-value"]);
+        let p = CommitParams { persist_id: Some("tok".into()), ..CommitParams::default() };
+        ds.commit(5, &p).unwrap();
+        edit(&ds, 1, Datastore::Candidate, &item("c", "")).unwrap();
+        ds.commit(1, &confirmed(600, None)).unwrap();
+        assert!(running(&ds).contains("<name>c</name>"));
+    }
+    let ds = open(s, dir.path());
+    assert!(ds.confirmed_deadline().is_none());
+    let r = running(&ds);
+    assert!(r.contains("<name>b</name>") && !r.contains("<name>c</name>"), "plain reverted at restart: {r}");
+}
+
+struct Veto;
+impl Hook for Veto {
+    fn name(&self) -> &str {
+        "veto"
+    }
+    fn validate(&self, view: &CommitView) -> Result<(), Errors> {
+        if view.changes.iter().any(|c| c.path().contains("forbidden")) {
+            return Err(occd::error::Error::operation_failed("forbidden by the domain").into());
+        }
+        Ok(())
+    }
+}
+
+struct Slow(AtomicUsize);
+impl Hook for Slow {
+    fn name(&self) -> &str {
+        "slow"
+    }
+    fn validate(&self, view: &CommitView) -> Result<(), Errors> {
+        if view.changes.iter().any(|c| c.path().contains("slow")) {
+            std::thread::sleep(Duration::from_secs(3));
+        }
+        Ok(())
+    }
+    fn apply(&self, view: &CommitView) {
+        assert!(view.config.txid() == view.txid);
+        self.0.fetch_add(1, Ordering::SeqCst);
+    }
+}
+
+#[test]
+fn hooks_can_veto_and_a_slow_hook_times_out() {
+    let s = schema();
+    let dir = tempfile::tempdir().unwrap();
+    let options = Options { hook_timeout: Duration::from_millis(300), ..Options::default() };
+    let ds = Datastores::open(s, dir.path(), options).unwrap();
+    let slow = Arc::new(Slow(AtomicUsize::new(0)));
+    ds.add_hook(Arc::new(Veto));
+    ds.add_hook(slow.clone());
+    edit(&ds, 1, Datastore::Running, &item("a", "")).unwrap();
+    assert_eq!(slow.0.load(Ordering::SeqCst), 1);
+    let e = edit(&ds, 1, Datastore::Running, &item("forbidden", "")).unwrap_err();
+    assert_eq!(e.iter().next().unwrap().message.as_deref(), Some("forbidden by the domain"));
+    let t0 = std::time::Instant::now();
+    let e = edit(&ds, 1, Datastore::Running, &item("slow", "")).unwrap_err();
+    assert!(t0.elapsed() < Duration::from_secs(3), "the commit did not wait for the hook");
+    assert!(e.iter().next().unwrap().message.as_deref().unwrap_or("").contains("did not answer"));
+    assert!(!running(&ds).contains("slow"));
+    edit(&ds, 1, Datastore::Running, &item("b", "")).unwrap();
+    assert_eq!(ds.running().txid(), 2);
+    assert_eq!(slow.0.load(Ordering::SeqCst), 2);
+}
+
+struct Uptime;
+impl StateProvider for Uptime {
+    fn name(&self) -> &str {
+        "uptime"
+    }
+    fn state(&self, ctx: &'static Context) -> Result<Option<DataTree<'static>>, occd::error::Error> {
+        let xml = format!(r#"<state xmlns="{NS}"><uptime>42</uptime></state>"#);
+        let t = DataTree::parse_string(
+            ctx,
+            &xml,
+            DataFormat::XML,
+            DataParserFlags::NO_VALIDATION,
+            DataValidationFlags::empty(),
+        )
+        .map_err(|e| occd::error::Error::operation_failed(e.to_string()))?;
+        Ok(Some(t))
+    }
+}
+
+#[test]
+fn operational_merges_state_and_marks_origin() {
+    let s = schema();
+    let dir = tempfile::tempdir().unwrap();
+    let ds = open(s, dir.path());
+    edit(&ds, 1, Datastore::Running, &item("a", "")).unwrap();
+    ds.add_state_provider(Arc::new(Uptime));
+    let op = ds.operational(true).unwrap();
+    let xml = print(op.tree(), false);
+    assert!(xml.contains("<uptime>42</uptime>"), "{xml}");
+    assert!(xml.contains("<name>a</name>"), "{xml}");
+    assert!(xml.contains(r#"or:origin="or:intended""#), "{xml}");
+    assert!(!print(ds.running().tree(), false).contains("uptime"));
+    assert!(!print(ds.operational(false).unwrap().tree(), false).contains("origin"));
+}
+
+#[test]
+fn startup_copy_delete_and_load_at_boot() {
+    let s = schema();
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let ds = open(s, dir.path());
+        assert!(ds.snapshot(Datastore::Startup).is_none());
+        edit(&ds, 1, Datastore::Running, &item("boot", "")).unwrap();
+        ds.copy_config(1, Datastore::Startup, Datastore::Running).unwrap();
+        assert_eq!(print(ds.snapshot(Datastore::Startup).unwrap().tree(), false), running(&ds));
+        assert_eq!(
+            tags(&ds.copy_config(1, Datastore::Running, Datastore::Running).unwrap_err()),
+            ["invalid-value"]
+        );
+        assert!(ds.delete_config(1, Datastore::Running).is_err());
+        edit(&ds, 1, Datastore::Running, r#"<item nc:operation="delete"><name>boot</name></item>"#).unwrap();
+    }
+    let options = Options { load_startup: true, ..Options::default() };
+    let ds = Datastores::open(s, dir.path(), options).unwrap();
+    assert!(running(&ds).contains("<name>boot</name>"));
+    ds.delete_config(1, Datastore::Startup).unwrap();
+    assert!(ds.snapshot(Datastore::Startup).is_none());
+    assert!(!dir.path().join("startup.xml").exists());
+}
+
+#[test]
+fn copy_config_inline_rejects_bad_documents_unchanged() {
+    let s = schema();
+    let dir = tempfile::tempdir().unwrap();
+    let ds = open(s, dir.path());
+    edit(&ds, 1, Datastore::Running, &item("a", "")).unwrap();
+    let before = running(&ds);
+    let e = ds
+        .copy_config_inline(1, Datastore::Running, "<top xmlns='urn:example:ds'><bogus/></top>")
+        .unwrap_err();
+    assert!(!e.is_empty());
+    let e = ds.copy_config_inline(1, Datastore::Running, "<top xmlns='urn:example:ds'><item>").unwrap_err();
+    assert!(!e.is_empty());
+    let e = ds.copy_config_inline(1, Datastore::Running, "a\0b").unwrap_err();
+    assert_eq!(tags(&e), ["malformed-message"]);
+    assert_eq!(running(&ds), before);
+}
+
+// ---- crash safety ----
+
+const CHILD_ENV: &str = "OCCD_DATASTORE_CHILD";
+
+fn crash_state(txid: u64) -> String {
+    format!("<mode>b</mode><extra>{txid}</extra>")
+}
+
+/// The crash-test child: commits forever (item `n<txid>` and the `extra` of
+/// item `last`), printing `ACK <txid>` after each. Idle in a normal run.
+#[test]
+fn crash_child() {
+    let Some(dir) = std::env::var_os(CHILD_ENV) else { return };
+    let ds = Datastores::open(
+        schema(),
+        Path::new(&dir),
+        Options { compact_bytes: 64 << 10, ..Options::default() },
+    )
+    .unwrap();
+    let mut out = std::io::stdout().lock();
+    loop {
+        let next = ds.running().txid() + 1;
+        let body = format!("{}{}", item(&format!("n{next}"), ""), item("last", &crash_state(next)));
+        let txid = edit(&ds, 1, Datastore::Running, &body).unwrap();
+        writeln!(out, "ACK {txid}").unwrap();
+        out.flush().unwrap();
+    }
+}
+
+#[test]
+fn sigkill_during_commits_recovers_the_last_acknowledged_commit_50_rounds() {
+    let s = schema();
+    let work = tempfile::tempdir().unwrap();
+    let dir = work.path().join("data");
+    std::fs::create_dir_all(&dir).unwrap();
+    let exe = std::env::current_exe().unwrap();
+    let mut rng = Rng(std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(7, |d| d.as_nanos() as u64));
+    let (mut last, mut rounds_with_acks) = (0u64, 0);
+    for round in 0..50 {
+        let mut child = Command::new(&exe)
+            .args(["--exact", "crash_child", "--nocapture", "--test-threads=1"])
+            .env(CHILD_ENV, &dir)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(std::fs::File::create(work.path().join("child.stderr")).unwrap())
+            .spawn()
+            .unwrap();
+        let stdout = child.stdout.take().unwrap();
+        let reader = std::thread::spawn(move || {
+            let mut acked = None;
+            for line in BufReader::new(stdout).lines() {
+                let Ok(line) = line else { break };
+                if let Some(t) = line.strip_prefix("ACK ") {
+                    acked = Some(t.parse::<u64>().unwrap());
+                }
+            }
+            acked
+        });
+        std::thread::sleep(Duration::from_millis(30 + rng.below(200)));
+        if child.try_wait().unwrap().is_some() {
+            let err = std::fs::read_to_string(work.path().join("child.stderr")).unwrap_or_default();
+            panic!("round {round}: the child exited by itself: {err}");
+        }
+        child.kill().unwrap();
+        child.wait().unwrap();
+        let acked = reader.join().unwrap();
+        if acked.is_some() {
+            rounds_with_acks += 1;
+        }
+        let acked = acked.unwrap_or(last);
+        let ds = open(s, &dir);
+        let txid = ds.running().txid();
+        assert!(txid == acked || txid == acked + 1, "round {round}: recovered {txid}, acknowledged {acked}");
+        let r = running(&ds);
+        assert!(r.contains(&crash_state(txid)), "round {round}: state of {txid} in {r}");
+        assert_eq!(r.matches("<name>n").count() as u64, txid, "round {round}: one item per commit");
+        last = txid;
+    }
+    assert!(rounds_with_acks >= 25, "the child rarely got to commit: {rounds_with_acks}");
+}
