@@ -54,12 +54,32 @@ module ds {
 }
 "#;
 
+/// No constraints at all: its edits are validated incrementally.
+const FLAT: &str = r#"
+module flat {
+  yang-version 1.1;
+  namespace "urn:example:flat";
+  prefix f;
+  container f {
+    list e {
+      key k;
+      leaf k { type string; }
+      leaf a { type string; }
+      leaf n { type int8; }
+      leaf-list t { type string; }
+      container sub { leaf x { type string; } container deeper { leaf y { type string; } } }
+      list ue { key id; ordered-by user; leaf id { type string; } }
+    }
+  }
+}
+"#;
+
 const NS: &str = "urn:example:ds";
 const NC: &str = "urn:ietf:params:xml:ns:netconf:base:1.0";
 const YANG: &str = "urn:ietf:params:xml:ns:yang:1";
 
 fn schema() -> &'static Schema {
-    let (schema, dir) = common::schema_with(&[("ds", MODULE)], true);
+    let (schema, dir) = common::schema_with(&[("ds", MODULE), ("flat", FLAT)], true);
     std::mem::forget(dir);
     Box::leak(Box::new(schema))
 }
@@ -183,6 +203,20 @@ impl Rng {
     }
 }
 
+fn random_flat_edit(rng: &mut Rng) -> String {
+    let k = rng.below(10);
+    let body = match rng.below(8) {
+        0 | 1 => format!("<e><k>e{k}</k><a>{}</a><n>{}</n></e>", rng.below(5), rng.below(200)),
+        2 => format!(r#"<e nc:operation="delete"><k>e{k}</k></e>"#),
+        3 => format!(r#"<e><k>e{k}</k><sub><deeper><y>{}</y></deeper></sub></e>"#, rng.below(3)),
+        4 => format!(r#"<e><k>e{k}</k><sub nc:operation="remove"/></e>"#),
+        5 => format!(r#"<e><k>e{k}</k><a nc:operation="remove"/><t>{}</t></e>"#, rng.below(4)),
+        6 => format!(r#"<e><k>e{k}</k><ue yang:insert="first"><id>u{}</id></ue></e>"#, rng.below(4)),
+        _ => format!(r#"<e nc:operation="create"><k>e{k}</k></e>"#),
+    };
+    format!(r#"<f xmlns="urn:example:flat" xmlns:nc="{NC}" xmlns:yang="{YANG}">{body}</f>"#)
+}
+
 fn random_edit(rng: &mut Rng) -> (String, DefaultOperation) {
     let name = |r: &mut Rng| format!("i{}", r.below(12));
     let body = match rng.below(11) {
@@ -239,8 +273,14 @@ fn running_matches_a_fully_validated_reference_over_random_edits() {
     let mut held = None;
     let (mut ok, mut failed) = (0, 0);
     for step in 0..600 {
-        let (body, dop) = random_edit(&mut rng);
-        let tree = edit_xml(s, &body);
+        let (body, dop) = if rng.below(3) == 0 {
+            (random_flat_edit(&mut rng), DefaultOperation::Merge)
+        } else {
+            let (b, d) = random_edit(&mut rng);
+            (format!(r#"<top xmlns="{NS}" xmlns:nc="{NC}" xmlns:yang="{YANG}">{b}</top>"#), d)
+        };
+        // Values out of their type are refused when the edit is parsed.
+        let Ok(tree) = parse_edit(c, &body) else { continue };
         // Sometimes a reader holds the snapshot across the next commits, so
         // the working tree must be a copy instead of the spare.
         if rng.below(10) == 0 {
@@ -251,7 +291,7 @@ fn running_matches_a_fully_validated_reference_over_random_edits() {
         let got = ds.edit(1, Datastore::Running, tree, dop, TestOption::TestThenSet);
 
         let mut candidate = reference.duplicate().unwrap();
-        let etree = edit_xml(s, &body);
+        let etree = parse_edit(c, &body).unwrap();
         let expected = occd::datastore::edit::apply_edit(&mut candidate, &etree, dop)
             .map_err(|_| ())
             .and_then(|_| candidate.validate(DataValidationFlags::NO_STATE).map_err(|_| ()));
@@ -270,6 +310,7 @@ fn running_matches_a_fully_validated_reference_over_random_edits() {
             drop(snap);
             let stats = ds.stats();
             assert!(stats.caught_up > stats.copied && stats.copied > 0, "{stats:?}: both paths taken");
+            assert!(stats.incremental > 10, "{stats:?}: flat edits are validated incrementally");
             drop(ds);
             ds = open(s, dir.path());
             assert_eq!(print(ds.running().tree(), true), print(&reference, true), "recovered at {step}");

@@ -129,6 +129,9 @@ pub fn ancestors(path: &str) -> Vec<&str> {
 /// # Safety
 /// Both trees live, of one context, not modified during the call.
 pub unsafe fn compute(old: RawNode, new: RawNode, paths: &[String]) -> Delta {
+    if paths.len() > 4 * MAX_OPS {
+        return Delta::All;
+    }
     // Copy points, each once.
     let mut points: Vec<String> = Vec::new();
     let mut seen: HashSet<String> = HashSet::new();

@@ -273,6 +273,9 @@ struct Inner {
     providers: RwLock<Vec<Arc<dyn StateProvider>>>,
     options: Options,
     dropper: mpsc::Sender<Box<dyn Send>>,
+    /// Modules whose edits are validated incrementally (see
+    /// [`ffi::constraint_free_modules`]).
+    constraint_free: std::collections::HashSet<String>,
 }
 
 /// Where the running working tree comes from at the next commit.
@@ -308,6 +311,8 @@ pub struct Stats {
     /// A full copy of running was made (a reader held the spare, the last
     /// commit replaced everything, or a commit failed after its edit).
     pub copied: u64,
+    /// Commits validated incrementally (the others in full).
+    pub incremental: u64,
 }
 
 fn ctx(schema: &'static Schema) -> &'static Context {
@@ -413,6 +418,7 @@ impl Datastores {
                 providers: RwLock::new(Vec::new()),
                 options,
                 dropper: drop_tx,
+                constraint_free: ffi::constraint_free_modules(ctx),
             }),
         };
         ds.resume_confirmed_commit()?;
@@ -1047,18 +1053,28 @@ impl Datastores {
             }
         };
 
-        // 2. libyang validation.
-        let mut raw = RawTree { root: tree.into_raw() };
-        // SAFETY: our own tree.
-        let (valid, vdiff) = unsafe { ffi::validate_all(&mut raw.root, ctx, VALIDATE_FLAGS) };
-        let records = ffi::take_errors(ctx);
-        // SAFETY: the diff is ours; read then freed.
-        let vpaths = unsafe {
-            let p = delta::diff_paths(vdiff);
-            ffi::free_siblings(vdiff);
-            p
+        // 2. libyang validation: incremental when every change is in a
+        // constraint-free module, else full.
+        let incremental = self.incremental_ok(&changes, &published);
+        w.stats.incremental += u64::from(incremental);
+        let (valid, records, vpaths, tree) = if incremental {
+            let mut raw = RawTree { root: tree.into_raw() };
+            // SAFETY: our own tree; the diffs are read then freed.
+            let (r, paths) = unsafe { add_defaults(&mut raw, &changes) };
+            (r, ffi::take_errors(ctx), paths, tree_of(ctx, raw.root))
+        } else {
+            let mut raw = RawTree { root: tree.into_raw() };
+            // SAFETY: our own tree.
+            let (valid, vdiff) = unsafe { ffi::validate_all(&mut raw.root, ctx, VALIDATE_FLAGS) };
+            let records = ffi::take_errors(ctx);
+            // SAFETY: the diff is ours; read then freed.
+            let vpaths = unsafe {
+                let p = delta::diff_paths(vdiff);
+                ffi::free_siblings(vdiff);
+                p
+            };
+            (valid, records, vpaths, tree_of(ctx, raw.root))
         };
-        let tree = tree_of(ctx, raw.root);
         if valid.is_err() {
             self.free_later(tree);
             let errs = Errors::from_libyang(&records, Stage::Validate);
@@ -1169,6 +1185,35 @@ impl Datastores {
     /// How commits got their working tree so far.
     pub fn stats(&self) -> Stats {
         self.writer().stats
+    }
+
+    /// Whether a commit's changes can skip full validation: all in
+    /// constraint-free modules, and no non-presence container deleted
+    /// (libyang would create it again).
+    fn incremental_ok(&self, changes: &[Change], published: &Snapshot) -> bool {
+        let free = &self.inner.constraint_free;
+        !changes.is_empty()
+            && changes.len() <= delta::MAX_OPS
+            && changes.iter().all(|c| {
+                let path = c.path();
+                let module = path.trim_start_matches('/').split(':').next().unwrap_or("");
+                if !free.contains(module) {
+                    return false;
+                }
+                match c {
+                    // SAFETY: the published tree is immutable.
+                    Change::Deleted { .. } => unsafe {
+                        match ffi::find_path(published.root(), path) {
+                            Some(n) => {
+                                let (kind, flags) = ffi::schema_kind(ffi::node_schema(n));
+                                kind & ffi::LYS_CONTAINER == 0 || flags & ffi::LYS_PRESENCE != 0
+                            }
+                            None => false,
+                        }
+                    },
+                    _ => true,
+                }
+            })
     }
 
     /// Forces a compaction now (tests, shutdown).
@@ -1370,6 +1415,36 @@ fn call_with_timeout<T: Send + 'static>(
             Err(Error::operation_failed(format!("{name} failed (panic)")))
         }
     }
+}
+
+/// The incremental check of a commit in constraint-free modules: values
+/// were checked when the edit was parsed, keys by the hashed lookups of the
+/// edit; what is left is libyang's implicit nodes (non-presence
+/// containers) below each created inner node. Returns the paths created.
+///
+/// # Safety
+/// `tree.root` is our own live tree.
+unsafe fn add_defaults(tree: &mut RawTree, changes: &[Change]) -> (Result<(), u32>, Vec<String>) {
+    let mut paths = Vec::new();
+    for c in changes {
+        let Change::Created { path, .. } = c else { continue };
+        // SAFETY: contract.
+        unsafe {
+            let Some(n) = ffi::find_path(tree.root, path) else { continue };
+            let (kind, _) = ffi::schema_kind(ffi::node_schema(n));
+            if kind & (ffi::LYS_CONTAINER | ffi::LYS_LIST) == 0 {
+                continue;
+            }
+            match ffi::new_implicit_tree(n) {
+                Ok(diff) => {
+                    paths.extend(delta::diff_paths(diff));
+                    ffi::free_siblings(diff);
+                }
+                Err(e) => return (Err(e), paths),
+            }
+        }
+    }
+    (Ok(()), paths)
 }
 
 /// The changes a libyang diff describes.
