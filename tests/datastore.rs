@@ -5,9 +5,8 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader, Write};
+use std::io::Write;
 use std::path::Path;
-use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
@@ -188,20 +187,7 @@ fn test_only_validates_and_changes_nothing() {
     assert_eq!(ds.running().txid(), 1);
 }
 
-/// splitmix64.
-struct Rng(u64);
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-}
+use common::Rng;
 
 fn random_flat_edit(rng: &mut Rng) -> String {
     let k = rng.below(10);
@@ -673,31 +659,13 @@ fn sigkill_during_commits_recovers_the_last_acknowledged_commit_50_rounds() {
     let work = tempfile::tempdir().unwrap();
     let dir = work.path().join("data");
     std::fs::create_dir_all(&dir).unwrap();
-    let exe = std::env::current_exe().unwrap();
     let mut rng = Rng(std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(7, |d| d.as_nanos() as u64));
     let (mut last, mut rounds_with_acks) = (0u64, 0);
     for round in 0..50 {
-        let mut child = Command::new(&exe)
-            .args(["--exact", "crash_child", "--nocapture", "--test-threads=1"])
-            .env(CHILD_ENV, &dir)
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(std::fs::File::create(work.path().join("child.stderr")).unwrap())
-            .spawn()
-            .unwrap();
-        let stdout = child.stdout.take().unwrap();
-        let reader = std::thread::spawn(move || {
-            let mut acked = None;
-            for line in BufReader::new(stdout).lines() {
-                let Ok(line) = line else { break };
-                if let Some(t) = line.strip_prefix("ACK ") {
-                    acked = Some(t.parse::<u64>().unwrap());
-                }
-            }
-            acked
-        });
+        let (mut child, reader) =
+            common::spawn_acking_child("crash_child", CHILD_ENV, &dir, &work.path().join("child.stderr"));
         std::thread::sleep(Duration::from_millis(30 + rng.below(200)));
         if child.try_wait().unwrap().is_some() {
             let err = std::fs::read_to_string(work.path().join("child.stderr")).unwrap_or_default();

@@ -4,10 +4,11 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod common;
+
 use std::fs::{self, OpenOptions};
-use std::io::{BufRead as _, BufReader, Write as _};
+use std::io::Write as _;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -553,18 +554,6 @@ fn crash_payload(txid: u64) -> Vec<u8> {
     txid.to_le_bytes().repeat(n)
 }
 
-/// splitmix64: enough randomness for kill delays.
-struct Rng(u64);
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-}
-
 /// A child appends commits; it is SIGKILLed after a random delay, then the
 /// journal is reopened: it must hold every acknowledged commit, at most the
 /// one in flight beyond it, and every payload must be the one of its txid.
@@ -575,34 +564,15 @@ fn sigkill_during_commits_recovers_the_last_acknowledged_commit_50_rounds() {
         std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(1, |d| d.as_nanos() as u64)
     });
     eprintln!("crash test seed {seed} (set OCCD_JOURNAL_SEED to replay the delays)");
-    let mut rng = Rng(seed);
+    let mut rng = common::Rng(seed);
     let work = tempfile::tempdir().unwrap();
     let dir = work.path().join("journal");
-    let exe = std::env::current_exe().unwrap();
     let started = Instant::now();
     let (mut last_txid, mut rounds_with_acks, mut torn_tails, mut in_flight) = (0u64, 0, 0, 0);
 
     for round in 0..50 {
         let err_path = work.path().join(format!("child-{round}.stderr"));
-        let mut child = Command::new(&exe)
-            .args(["--exact", "crash_child", "--nocapture", "--test-threads=1"])
-            .env(CHILD_ENV, &dir)
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(fs::File::create(&err_path).unwrap())
-            .spawn()
-            .unwrap();
-        let stdout = child.stdout.take().unwrap();
-        let reader = std::thread::spawn(move || {
-            let mut last = None;
-            for line in BufReader::new(stdout).lines() {
-                let Ok(line) = line else { break };
-                if let Some(t) = line.strip_prefix("ACK ") {
-                    last = Some(t.parse::<u64>().unwrap());
-                }
-            }
-            last
-        });
+        let (mut child, reader) = common::spawn_acking_child("crash_child", CHILD_ENV, &dir, &err_path);
         std::thread::sleep(Duration::from_millis(10 + rng.next() % 150));
         if let Some(status) = child.try_wait().unwrap() {
             panic!(

@@ -74,35 +74,42 @@ pub fn change_paths(changes: &[Change]) -> Vec<String> {
 /// `diff` is NULL or a live diff tree.
 pub unsafe fn diff_paths(diff: RawNode) -> Vec<String> {
     let mut out = Vec::new();
+    // SAFETY: contract.
+    unsafe { walk_diff(diff, |node, _| out.push(ffi::node_path(node, false))) };
+    out
+}
+
+/// Calls `f` on each node of a libyang diff whose `yang:operation` is
+/// create, delete or replace (the top of each changed subtree, in document
+/// order), with that operation; nodes with operation none are walked into.
+///
+/// # Safety
+/// `diff` is NULL or a live diff tree, not modified by `f`.
+pub unsafe fn walk_diff(diff: RawNode, mut f: impl FnMut(RawNode, &str)) {
     let mut stack = Vec::new();
-    let mut n = diff;
-    // SAFETY: walks the live diff tree.
-    unsafe {
+    let push_siblings = |stack: &mut Vec<RawNode>, first: RawNode| {
+        let mut level = Vec::new();
+        let mut n = first;
         while !n.is_null() {
-            stack.push(n);
-            n = ffi::node_next(n);
+            level.push(n);
+            // SAFETY: walks live siblings.
+            n = unsafe { ffi::node_next(n) };
         }
-        stack.reverse();
-        while let Some(node) = stack.pop() {
-            let op = ffi::node_metadata(node)
-                .into_iter()
-                .find(|(m, name, _)| m == "yang" && name == "operation")
-                .map(|(_, _, v)| v);
-            match op.as_deref() {
-                Some("create" | "delete" | "replace") => out.push(ffi::node_path(node, false)),
-                _ => {
-                    let mut children = Vec::new();
-                    let mut c = ffi::node_first_child(node);
-                    while !c.is_null() {
-                        children.push(c);
-                        c = ffi::node_next(c);
-                    }
-                    stack.extend(children.into_iter().rev());
-                }
-            }
+        stack.extend(level.into_iter().rev());
+    };
+    push_siblings(&mut stack, diff);
+    while let Some(node) = stack.pop() {
+        // SAFETY: a live node of the diff.
+        let op = unsafe { ffi::node_metadata(node) }
+            .into_iter()
+            .find(|(m, name, _)| m == "yang" && name == "operation")
+            .map(|(_, _, v)| v);
+        match op.as_deref() {
+            Some(op @ ("create" | "delete" | "replace")) => f(node, op),
+            // SAFETY: as above.
+            _ => push_siblings(&mut stack, unsafe { ffi::node_first_child(node) }),
         }
     }
-    out
 }
 
 /// The proper ancestors of a data path, shortest first (`/a:x/l[k='1']/y`

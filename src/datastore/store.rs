@@ -1089,16 +1089,16 @@ impl Datastores {
         let changes = Arc::new(changes);
         let snapshot = Arc::new(Snapshot { tree, txid, time: SystemTime::now() });
 
-        // 3. Validate hooks.
+        // 3. Validate hooks (they and the apply hooks see the same view).
         let hooks = read(&self.inner.hooks).clone();
+        let view = Arc::new(CommitView {
+            txid,
+            datastore: Datastore::Running,
+            session,
+            changes: changes.clone(),
+            config: snapshot.clone(),
+        });
         if !hooks.is_empty() {
-            let view = Arc::new(CommitView {
-                txid,
-                datastore: Datastore::Running,
-                session,
-                changes: changes.clone(),
-                config: snapshot.clone(),
-            });
             for h in &hooks {
                 let (h2, v2) = (h.clone(), view.clone());
                 let r =
@@ -1144,13 +1144,6 @@ impl Datastores {
 
         // 6. Apply hooks (told, cannot veto).
         if !hooks.is_empty() {
-            let view = Arc::new(CommitView {
-                txid,
-                datastore: Datastore::Running,
-                session,
-                changes: changes.clone(),
-                config: snapshot.clone(),
-            });
             for h in hooks {
                 let name = h.name().to_string();
                 let v2 = view.clone();
@@ -1161,6 +1154,7 @@ impl Datastores {
                 }
             }
         }
+        drop(view);
         drop(snapshot);
 
         // 7. Compaction.
@@ -1453,43 +1447,25 @@ unsafe fn add_defaults(tree: &mut RawTree, changes: &[Change]) -> (Result<(), u3
 /// `diff` is NULL or a live diff tree.
 unsafe fn diff_changes(diff: RawNode) -> Vec<Change> {
     let mut out = Vec::new();
-    let mut stack = Vec::new();
-    // SAFETY: walks the live diff tree.
+    // SAFETY: contract.
     unsafe {
-        let mut n = diff;
-        while !n.is_null() {
-            stack.push(n);
-            n = ffi::node_next(n);
-        }
-        stack.reverse();
-        while let Some(node) = stack.pop() {
+        delta::walk_diff(diff, |node, op| {
             let meta = ffi::node_metadata(node);
             let get = |name: &str| {
                 meta.iter().find(|(m, n, _)| m == "yang" && n == name).map(|(_, _, v)| v.clone())
             };
             let path = ffi::node_path(node, false);
-            match get("operation").as_deref() {
-                Some("create") => {
-                    out.push(Change::Created { path, value: ffi::node_value(node), position: None })
-                }
-                Some("delete") => out.push(Change::Deleted { path, value: ffi::node_value(node) }),
-                Some("replace") => match (get("orig-value"), ffi::node_value(node)) {
+            out.push(match op {
+                "create" => Change::Created { path, value: ffi::node_value(node), position: None },
+                "delete" => Change::Deleted { path, value: ffi::node_value(node) },
+                _ => match (get("orig-value"), ffi::node_value(node)) {
                     (Some(old), Some(new)) if get("key").is_none() && get("value").is_none() => {
-                        out.push(Change::Modified { path, old, new })
+                        Change::Modified { path, old, new }
                     }
-                    _ => out.push(Change::Moved { path, position: edit::Position::First }),
+                    _ => Change::Moved { path, position: edit::Position::First },
                 },
-                _ => {
-                    let mut children = Vec::new();
-                    let mut c = ffi::node_first_child(node);
-                    while !c.is_null() {
-                        children.push(c);
-                        c = ffi::node_next(c);
-                    }
-                    stack.extend(children.into_iter().rev());
-                }
-            }
-        }
+            });
+        });
     }
     out
 }

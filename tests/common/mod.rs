@@ -180,3 +180,52 @@ pub fn schema_with(modules: &[(&str, &str)], protocol_modules: bool) -> (Schema,
     };
     (Schema::load(&opts).unwrap(), dir)
 }
+
+/// splitmix64: enough randomness for test delays and random edits.
+pub struct Rng(pub u64);
+
+impl Rng {
+    pub fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
+
+    pub fn below(&mut self, n: u64) -> u64 {
+        self.next() % n
+    }
+}
+
+/// Starts a crash-test child (this test binary running only the test
+/// `child_test`, with `env` set to `dir`) and a thread reading its `ACK
+/// <txid>` lines; the thread returns the last txid acknowledged.
+pub fn spawn_acking_child(
+    child_test: &str,
+    env: &str,
+    dir: &Path,
+    stderr: &Path,
+) -> (Child, std::thread::JoinHandle<Option<u64>>) {
+    let exe = std::env::current_exe().unwrap();
+    let mut child = Command::new(exe)
+        .args(["--exact", child_test, "--nocapture", "--test-threads=1"])
+        .env(env, dir)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(std::fs::File::create(stderr).unwrap())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let reader = std::thread::spawn(move || {
+        let mut last = None;
+        for line in BufReader::new(stdout).lines() {
+            let Ok(line) = line else { break };
+            if let Some(t) = line.strip_prefix("ACK ") {
+                last = t.parse::<u64>().ok();
+            }
+        }
+        last
+    });
+    (child, reader)
+}
