@@ -29,7 +29,7 @@ use serde::{Deserialize, Serialize};
 use yang3::context::Context;
 use yang3::data::{DataFormat, DataParserFlags, DataTree, DataValidationFlags};
 
-use super::edit::{Change, Position};
+use super::edit::{self, Change, Position};
 use crate::schema::ffi::{self, RawNode};
 
 /// One copy point.
@@ -162,7 +162,7 @@ pub unsafe fn compute(old: RawNode, new: RawNode, paths: &[String]) -> Delta {
         // SAFETY: contract.
         let kind = match unsafe { ffi::find_path(new, &path) } {
             None => OpKind::Remove,
-            Some(n) => OpKind::Put { position: unsafe { position_in(n) } },
+            Some(n) => OpKind::Put { position: unsafe { edit::position_of(n) } },
         };
         ops.push(DeltaOp { path, kind });
     }
@@ -191,24 +191,6 @@ unsafe fn copy_point(old: RawNode, new: RawNode, path: &str) -> Option<String> {
                 }
             }
         }
-    }
-}
-
-/// Where a user-ordered entry sits among its instances (`None` for any
-/// other node: libyang orders it).
-unsafe fn position_in(node: RawNode) -> Option<Position> {
-    // SAFETY: `node` live.
-    unsafe {
-        let s = ffi::node_schema(node);
-        let (kind, flags) = ffi::schema_kind(s);
-        if kind & (ffi::LYS_LIST | ffi::LYS_LEAFLIST) == 0 || flags & ffi::LYS_ORDBY_USER == 0 {
-            return None;
-        }
-        let prev = ffi::node_prev(node);
-        if prev.is_null() || prev == node || ffi::node_schema(prev) != s || ffi::node_next(prev) != node {
-            return Some(Position::First);
-        }
-        Some(Position::After(ffi::node_path(prev, false)))
     }
 }
 

@@ -853,7 +853,10 @@ impl Editor {
 }
 
 /// Where a user-ordered entry sits now; `None` for other nodes.
-unsafe fn position_of(n: RawNode) -> Option<Position> {
+///
+/// # Safety
+/// `n` is a live data node.
+pub(crate) unsafe fn position_of(n: RawNode) -> Option<Position> {
     // SAFETY: `n` live.
     unsafe {
         let s = ffi::node_schema(n);

@@ -356,17 +356,8 @@ impl Datastores {
         for (txid, payload) in &recovered.records {
             tree = replay_record(ctx, tree, payload).map_err(|e| format!("journal record {txid}: {e}"))?;
         }
-        let mut raw = RawTree { root: tree.into_raw() };
-        // SAFETY: `raw` is ours.
-        let (valid, diff) = unsafe { ffi::validate_all(&mut raw.root, ctx, VALIDATE_FLAGS) };
-        // SAFETY: the diff is ours.
-        unsafe { ffi::free_siblings(diff) };
-        let errors = ffi::take_errors(ctx);
-        let tree = tree_of(ctx, raw.root);
-        if valid.is_err() {
-            let first = errors.first().map(|e| e.message.clone()).unwrap_or_default();
-            return Err(format!("the recovered running configuration is not valid: {first}"));
-        }
+        validate_tree(ctx, &mut tree)
+            .map_err(|e| format!("the recovered running configuration is not valid: {}", errors_line(&e)))?;
         let txid = recovered.last_txid;
         info!(txid, replayed, ms = start.elapsed().as_millis() as u64, "running configuration recovered");
 
@@ -567,7 +558,7 @@ impl Datastores {
             let mut copy = self.candidate().tree.duplicate().map_err(|e| op_failed(format!("copy: {e}")))?;
             let r = edit::apply_edit(&mut copy, &edit_tree, default_operation)
                 .map_err(Errors::from)
-                .and_then(|changes| validate_tree(ctx, &mut copy).map(|()| changes));
+                .and_then(|changes| validate_tree(ctx, &mut copy).map(|_| changes));
             self.free_later(copy);
             return r.map(|changes| CommitInfo { txid: self.running().txid, changes: Arc::new(changes) });
         }
@@ -670,14 +661,14 @@ impl Datastores {
         let mut copy = snap.tree.duplicate().map_err(|e| op_failed(format!("copy: {e}")))?;
         let r = validate_tree(ctx, &mut copy);
         self.free_later(copy);
-        r
+        r.map(drop)
     }
 
     /// `<validate>` of an inline `<config>` document.
     pub fn validate_config(&self, xml: &str) -> Result<(), Errors> {
         let ctx = ctx(self.inner.schema);
         let mut tree = parse_config_doc(ctx, xml)?;
-        validate_tree(ctx, &mut tree)
+        validate_tree(ctx, &mut tree).map(drop)
     }
 
     // ---- commit ----
@@ -1002,13 +993,18 @@ impl Datastores {
     ) -> Result<CommitInfo, Errors> {
         let ctx = ctx(self.inner.schema);
         let published = self.running();
-        let mut tree = self.working_tree(w, &published)?;
+        let whole = matches!(work, Work::Replace(_));
 
-        // 1. The edit. A failed single edit leaves the tree as it was.
-        let mut whole = false;
-        let applied = match work {
-            Work::Edit(e, dop) => edit::apply_edit(&mut tree, e, dop).map_err(|e| (Errors::from(e), true)),
+        // 1. The edit. A failed single edit leaves the tree as it was (it
+        // then stays as the next working tree).
+        let (mut tree, applied) = match work {
+            Work::Edit(e, dop) => {
+                let mut tree = self.working_tree(w, &published)?;
+                let r = edit::apply_edit(&mut tree, e, dop).map_err(|e| (Errors::from(e), true));
+                (tree, r)
+            }
             Work::Replay(log) => {
+                let mut tree = self.working_tree(w, &published)?;
                 let mut all = Vec::new();
                 let mut r = Ok(());
                 for (e, dop) in log {
@@ -1020,30 +1016,32 @@ impl Datastores {
                         }
                     }
                 }
-                r.map(|()| all)
+                (tree, r.map(|()| all))
             }
             Work::Replace(new) => {
-                whole = true;
-                // SAFETY: both trees are live; the diff is freed below.
+                // The whole content changes: the spare is of no use, and the
+                // changes are the diff from the published tree.
+                if let Some(spare) = w.spare.take() {
+                    self.free_later(spare.snapshot);
+                }
+                // SAFETY: both trees are live and not modified meanwhile.
                 let changes = unsafe {
-                    let diff = ffi::diff_siblings(tree.raw(), new.raw());
-                    match diff {
+                    match ffi::diff_siblings(published.root(), new.raw()) {
                         Ok(d) => {
-                            let c = diff_changes(d);
+                            let c = diff_changes(d, new.raw());
                             ffi::free_siblings(d);
                             Ok(c)
                         }
-                        Err(e) => Err((op_failed(format!("diff (libyang {e})")), true)),
+                        Err(e) => Err((op_failed(format!("diff (libyang {e})")), false)),
                     }
                 };
-                self.free_later(std::mem::replace(&mut tree, new));
-                changes
+                (new, changes)
             }
         };
         let changes = match applied {
             Ok(c) => c,
             Err((e, clean)) => {
-                if clean && !whole {
+                if clean {
                     self.keep_spare(w, tree, &published);
                 } else {
                     self.free_later(tree);
@@ -1057,29 +1055,15 @@ impl Datastores {
         // constraint-free module, else full.
         let incremental = self.incremental_ok(&changes, &published);
         w.stats.incremental += u64::from(incremental);
-        let (valid, records, vpaths, tree) = if incremental {
-            let mut raw = RawTree { root: tree.into_raw() };
-            // SAFETY: our own tree; the diffs are read then freed.
-            let (r, paths) = unsafe { add_defaults(&mut raw, &changes) };
-            (r, ffi::take_errors(ctx), paths, tree_of(ctx, raw.root))
-        } else {
-            let mut raw = RawTree { root: tree.into_raw() };
-            // SAFETY: our own tree.
-            let (valid, vdiff) = unsafe { ffi::validate_all(&mut raw.root, ctx, VALIDATE_FLAGS) };
-            let records = ffi::take_errors(ctx);
-            // SAFETY: the diff is ours; read then freed.
-            let vpaths = unsafe {
-                let p = delta::diff_paths(vdiff);
-                ffi::free_siblings(vdiff);
-                p
-            };
-            (valid, records, vpaths, tree_of(ctx, raw.root))
+        let validated =
+            if incremental { add_defaults(&mut tree, &changes) } else { validate_tree(ctx, &mut tree) };
+        let vpaths = match validated {
+            Ok(paths) => paths,
+            Err(e) => {
+                self.free_later(tree);
+                return Err(e);
+            }
         };
-        if valid.is_err() {
-            self.free_later(tree);
-            let errs = Errors::from_libyang(&records, Stage::Validate);
-            return Err(if errs.has_errors() { errs } else { op_failed("validation failed") });
-        }
         if test_option == TestOption::TestOnly {
             self.free_later(tree);
             return Ok(CommitInfo { txid: published.txid, changes: Arc::new(changes) });
@@ -1310,18 +1294,22 @@ fn write<T>(l: &RwLock<T>) -> std::sync::RwLockWriteGuard<'_, T> {
     l.write().unwrap_or_else(|p| p.into_inner())
 }
 
-/// Full libyang validation of a config tree (defaults added).
-fn validate_tree(ctx: &'static Context, tree: &mut DataTree<'static>) -> Result<(), Errors> {
+/// Full libyang validation of a config tree (defaults added, nodes with a
+/// false `when` auto-deleted); returns the paths validation changed.
+fn validate_tree(ctx: &'static Context, tree: &mut DataTree<'static>) -> Result<Vec<String>, Errors> {
     let mut raw = RawTree { root: std::mem::replace(tree, DataTree::new(ctx)).into_raw() };
     let _ = ffi::take_errors(ctx);
-    // SAFETY: our own tree.
-    let (valid, diff) = unsafe { ffi::validate_all(&mut raw.root, ctx, VALIDATE_FLAGS) };
-    // SAFETY: ours.
-    unsafe { ffi::free_siblings(diff) };
+    // SAFETY: our own tree; the diff is ours, read then freed.
+    let (valid, paths) = unsafe {
+        let (valid, diff) = ffi::validate_all(&mut raw.root, ctx, VALIDATE_FLAGS);
+        let paths = delta::diff_paths(diff);
+        ffi::free_siblings(diff);
+        (valid, paths)
+    };
     let records = ffi::take_errors(ctx);
     *tree = tree_of(ctx, raw.root);
     match valid {
-        Ok(()) => Ok(()),
+        Ok(()) => Ok(paths),
         Err(_) => {
             let errs = Errors::from_libyang(&records, Stage::Validate);
             Err(if errs.has_errors() { errs } else { op_failed("validation failed") })
@@ -1415,37 +1403,32 @@ fn call_with_timeout<T: Send + 'static>(
 /// were checked when the edit was parsed, keys by the hashed lookups of the
 /// edit; what is left is libyang's implicit nodes (non-presence
 /// containers) below each created inner node. Returns the paths created.
-///
-/// # Safety
-/// `tree.root` is our own live tree.
-unsafe fn add_defaults(tree: &mut RawTree, changes: &[Change]) -> (Result<(), u32>, Vec<String>) {
+fn add_defaults(tree: &mut DataTree<'static>, changes: &[Change]) -> Result<Vec<String>, Errors> {
     let mut paths = Vec::new();
     for c in changes {
         let Change::Created { path, .. } = c else { continue };
-        // SAFETY: contract.
+        // SAFETY: our own tree; the diff is ours, read then freed.
         unsafe {
-            let Some(n) = ffi::find_path(tree.root, path) else { continue };
+            let Some(n) = ffi::find_path(tree.raw(), path) else { continue };
             let (kind, _) = ffi::schema_kind(ffi::node_schema(n));
             if kind & (ffi::LYS_CONTAINER | ffi::LYS_LIST) == 0 {
                 continue;
             }
-            match ffi::new_implicit_tree(n) {
-                Ok(diff) => {
-                    paths.extend(delta::diff_paths(diff));
-                    ffi::free_siblings(diff);
-                }
-                Err(e) => return (Err(e), paths),
-            }
+            let diff = ffi::new_implicit_tree(n)
+                .map_err(|e| op_failed(format!("libyang could not add default nodes (error {e})")))?;
+            paths.extend(delta::diff_paths(diff));
+            ffi::free_siblings(diff);
         }
     }
-    (Ok(()), paths)
+    Ok(paths)
 }
 
-/// The changes a libyang diff describes.
+/// The changes a libyang diff to the tree of `new` describes; a moved
+/// user-ordered entry gets its position in `new`.
 ///
 /// # Safety
-/// `diff` is NULL or a live diff tree.
-unsafe fn diff_changes(diff: RawNode) -> Vec<Change> {
+/// `diff` is NULL or a live diff tree; `new` is a live tree.
+unsafe fn diff_changes(diff: RawNode, new: RawNode) -> Vec<Change> {
     let mut out = Vec::new();
     // SAFETY: contract.
     unsafe {
@@ -1455,14 +1438,20 @@ unsafe fn diff_changes(diff: RawNode) -> Vec<Change> {
                 meta.iter().find(|(m, n, _)| m == "yang" && n == name).map(|(_, _, v)| v.clone())
             };
             let path = ffi::node_path(node, false);
+            let placed = || ffi::find_path(new, &path).and_then(|n| edit::position_of(n));
             out.push(match op {
-                "create" => Change::Created { path, value: ffi::node_value(node), position: None },
+                "create" => {
+                    Change::Created { path: path.clone(), value: ffi::node_value(node), position: placed() }
+                }
                 "delete" => Change::Deleted { path, value: ffi::node_value(node) },
                 _ => match (get("orig-value"), ffi::node_value(node)) {
                     (Some(old), Some(new)) if get("key").is_none() && get("value").is_none() => {
                         Change::Modified { path, old, new }
                     }
-                    _ => Change::Moved { path, position: edit::Position::First },
+                    _ => match placed() {
+                        Some(position) => Change::Moved { path, position },
+                        None => Change::Moved { path, position: edit::Position::First },
+                    },
                 },
             });
         });
