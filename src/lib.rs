@@ -7,5 +7,6 @@ pub mod datastore;
 pub mod diag;
 pub mod error;
 pub mod logging;
+pub mod netconf;
 pub mod schema;
 pub mod serve;

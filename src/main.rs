@@ -178,8 +178,8 @@ fn cmd_serve(common: Common) -> ExitCode {
         Ok(rt) => rt,
         Err(e) => return fail([format!("cannot start the async runtime: {e}")]),
     };
-    match runtime.block_on(serve::run(&config, &schema, &data_dir)) {
+    match runtime.block_on(serve::run(&config, schema, &data_dir)) {
         Ok(()) => ExitCode::SUCCESS,
-        Err(e) => fail([format!("{e}")]),
+        Err(e) => fail([e]),
     }
 }

@@ -1,17 +1,23 @@
-//! `occd serve`: the long-running server. Today it prepares the data
-//! directory and the users, loads and reports the module set, and stops
-//! cleanly on SIGINT or SIGTERM; the NETCONF and RESTCONF listeners attach
-//! here as they land.
+//! `occd serve`: the long-running server. It prepares the data directory
+//! and the users, loads and reports the module set, opens the datastores,
+//! serves NETCONF over SSH, and stops cleanly on SIGINT or SIGTERM. The
+//! RESTCONF listener attaches here when it lands.
 
 use std::fs::{self, File, OpenOptions};
 use std::io::Write as _;
 use std::os::unix::fs::OpenOptionsExt as _;
 use std::path::{Path, PathBuf};
 
+use std::sync::Arc;
+use std::time::Duration;
+
 use fs4::fs_std::FileExt as _;
+use tokio::net::TcpListener;
 use tracing::{info, warn};
 
 use crate::config::Config;
+use crate::datastore::{Datastores, Options as DsOptions};
+use crate::netconf::{self, auth::Users, ssh, Limits};
 use crate::schema::Schema;
 
 /// The data directory, locked for this process for as long as it lives.
@@ -113,23 +119,43 @@ pub fn report_schema(schema: &Schema) {
     }
 }
 
-/// Runs until SIGINT or SIGTERM.
-pub async fn run(config: &Config, schema: &Schema, data_dir: &DataDir) -> std::io::Result<()> {
+/// Runs until SIGINT or SIGTERM: opens the datastores, then starts the
+/// listeners the config enables.
+pub async fn run(config: &Config, schema: Schema, data_dir: &DataDir) -> Result<(), String> {
     use tokio::signal::unix::{signal, SignalKind};
-    let mut term = signal(SignalKind::terminate())?;
-    let mut int = signal(SignalKind::interrupt())?;
-    report_schema(schema);
-    let users: Vec<&str> = if config.users.is_empty() {
-        vec!["admin"]
-    } else {
-        config.users.iter().map(|u| u.name.as_str()).collect()
-    };
-    info!(data_dir = %data_dir.path().display(), users = ?users, "occd ready");
+    let mut term = signal(SignalKind::terminate()).map_err(|e| format!("signals: {e}"))?;
+    let mut int = signal(SignalKind::interrupt()).map_err(|e| format!("signals: {e}"))?;
+    report_schema(&schema);
+    // The schema lives as long as the process: every tree borrows it.
+    let schema: &'static Schema = Box::leak(Box::new(schema));
+    let ds = tokio::task::spawn_blocking({
+        let dir = data_dir.path().to_path_buf();
+        move || Datastores::open(schema, &dir, DsOptions::default())
+    })
+    .await
+    .map_err(|e| format!("datastore: {e}"))??;
+    let admin_pw = if config.users.is_empty() { Some(admin_password(data_dir)?.0) } else { None };
+    let users = Arc::new(Users::from_config(&config.users, admin_pw.as_deref())?);
+    let mut tasks = Vec::new();
+    tasks.push(tokio::spawn(confirmed_commit_timer(ds.clone())));
     if config.netconf.enabled {
-        info!(
-            "NETCONF listener {} not started: the NETCONF server is not implemented yet",
-            config.netconf.listen
-        );
+        let nc = &config.netconf;
+        let idle = (nc.idle_timeout_secs > 0).then(|| Duration::from_secs(nc.idle_timeout_secs));
+        let limits = Limits {
+            max_message_bytes: usize::try_from(nc.max_message_bytes).unwrap_or(usize::MAX),
+            max_sessions: nc.max_sessions,
+            idle_timeout: idle,
+        };
+        let server = netconf::Server::new(ds.clone(), limits);
+        let keys = ssh::host_keys(data_dir.path())?;
+        let ssh_config = Arc::new(ssh::config(keys, Duration::from_millis(nc.auth_failure_delay_ms), idle));
+        let listener = TcpListener::bind(nc.listen)
+            .await
+            .map_err(|e| format!("NETCONF listener {}: cannot bind: {e}", nc.listen))?;
+        let addr = listener.local_addr().map_err(|e| format!("NETCONF listener: {e}"))?;
+        info!("NETCONF over SSH listening on {addr}");
+        println!("occd: NETCONF listening on {addr}");
+        tasks.push(tokio::spawn(ssh::serve(listener, ssh_config, server, users.clone())));
     }
     if config.restconf.enabled {
         info!(
@@ -137,10 +163,46 @@ pub async fn run(config: &Config, schema: &Schema, data_dir: &DataDir) -> std::i
             config.restconf.listen
         );
     }
+    let user_names: Vec<&str> = if config.users.is_empty() {
+        vec!["admin"]
+    } else {
+        config.users.iter().map(|u| u.name.as_str()).collect()
+    };
+    info!(data_dir = %data_dir.path().display(), users = ?user_names, "occd ready");
     let which = tokio::select! {
         _ = term.recv() => "SIGTERM",
         _ = int.recv() => "SIGINT",
     };
     info!("{which} received, shutting down");
+    for t in tasks {
+        t.abort();
+    }
     Ok(())
+}
+
+/// Reverts running when a confirmed commit is not confirmed in time.
+async fn confirmed_commit_timer(ds: Datastores) {
+    loop {
+        let now = tokio::time::Instant::now();
+        let wake = match ds.confirmed_deadline() {
+            Some(d) if d <= now => {
+                let ds2 = ds.clone();
+                let r = tokio::task::spawn_blocking(move || {
+                    ds2.expire_confirmed_commit(tokio::time::Instant::now())
+                })
+                .await;
+                match r {
+                    Ok(Some(Ok(info))) => {
+                        info!(txid = info.txid, "confirmed commit timed out: running reverted")
+                    }
+                    Ok(Some(Err(e))) => warn!("confirmed commit timed out; reverting failed: {e:?}"),
+                    _ => {}
+                }
+                continue;
+            }
+            Some(d) => d.min(now + Duration::from_millis(500)),
+            None => now + Duration::from_millis(500),
+        };
+        tokio::time::sleep_until(wake).await;
+    }
 }

@@ -247,11 +247,14 @@ fn mistyped_config_value_names_file_and_line() {
     assert!(out.stderr.contains("/nonexistent/occd.toml: cannot read config"), "{}", out.stderr);
 }
 
+/// A data dir beside the config and NETCONF on a free port.
+const SERVE_CONFIG: &str = "data-dir = \"data\"\n[netconf]\nlisten = \"127.0.0.1:0\"\n";
+
 #[test]
 fn serve_starts_reports_modules_and_stops_on_sigterm() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
-    let cfg = write(dir.path(), "occd.toml", "data-dir = \"data\"\n");
+    let cfg = write(dir.path(), "occd.toml", SERVE_CONFIG);
     let mut args = vec!["-c", cfg.as_str()];
     args.extend_from_slice(LIB);
     let server = Server::start(&args).unwrap_or_else(|o| panic!("serve failed: {}", o.all()));
@@ -285,7 +288,7 @@ fn serve_starts_reports_modules_and_stops_on_sigterm() {
 #[test]
 fn serve_prints_the_generated_password_once() {
     let dir = tempfile::tempdir().unwrap();
-    let cfg = write(dir.path(), "occd.toml", "data-dir = \"data\"\n");
+    let cfg = write(dir.path(), "occd.toml", SERVE_CONFIG);
     let server = Server::start(&["-c", &cfg]).unwrap_or_else(|o| panic!("serve failed: {}", o.all()));
     let (status, _) = server.stop("TERM");
     assert!(status.success());

@@ -328,7 +328,7 @@ fn journal_error(e: JournalError) -> Errors {
 }
 
 /// A tree from raw nodes (NULL: empty).
-fn tree_of(ctx: &'static Context, root: RawNode) -> DataTree<'static> {
+pub(crate) fn tree_of(ctx: &'static Context, root: RawNode) -> DataTree<'static> {
     if root.is_null() {
         return DataTree::new(ctx);
     }

@@ -898,3 +898,168 @@ pub unsafe fn new_implicit_tree(node: RawNode) -> Result<RawNode, u32> {
     ok(unsafe { ffi::lyd_new_implicit_tree(node, ffi::LYD_IMPLICIT_NO_STATE, &mut diff) })?;
     Ok(diff)
 }
+
+// ---- protocol reads: XPath selection, filtered copies, yang-library ----
+
+/// The nodes `xpath` selects in the tree of `root` (JSON-prefixed XPath:
+/// module names as prefixes), in document order. An empty tree selects
+/// nothing.
+///
+/// # Safety
+/// See the section comment.
+pub unsafe fn find_xpath(root: RawNode, xpath: &str) -> Result<Vec<RawNode>, u32> {
+    if root.is_null() {
+        return Ok(Vec::new());
+    }
+    let c = std::ffi::CString::new(xpath).map_err(|_| ffi::LY_ERR::LY_EINVAL)?;
+    let mut set: *mut ffi::ly_set = std::ptr::null_mut();
+    // SAFETY: `root` live; the set is read then freed.
+    unsafe {
+        let root = first_sibling(root);
+        ok(ffi::lyd_find_xpath(root, c.as_ptr(), &mut set))?;
+        let count = (*set).count as usize;
+        let mut out = Vec::with_capacity(count);
+        for i in 0..count {
+            out.push(*(*set).__bindgen_anon_1.dnodes.add(i));
+        }
+        ffi::ly_set_free(set, None);
+        Ok(out)
+    }
+}
+
+/// Copies `node` (its whole subtree, with libyang's flags so default nodes
+/// stay default) into the result tree whose first top-level node is
+/// `*result`, creating the ancestors that the result lacks (list entries
+/// with their keys). `*result` may be NULL (empty result).
+///
+/// # Safety
+/// See the section comment; `node` and `*result` belong to one context.
+pub unsafe fn copy_into(result: &mut RawNode, node: RawNode) -> Result<(), u32> {
+    // SAFETY: contract; every pointer walked is a live node of the source
+    // tree or of the result tree, which we own.
+    unsafe {
+        // The deepest ancestor of `node` already present in the result.
+        let mut anc = node_parent(node);
+        let mut target: RawNode = std::ptr::null_mut();
+        while !anc.is_null() && !result.is_null() {
+            if let Some(found) = find_path(*result, &node_path(anc, false)) {
+                target = found;
+                break;
+            }
+            anc = node_parent(anc);
+        }
+        if !target.is_null() && anc == node_parent(node) {
+            // The parent exists: a plain copy under it, unless there is one.
+            if find_path(*result, &node_path(node, false)).is_some() {
+                return Ok(());
+            }
+        }
+        let opts = ffi::LYD_DUP_RECURSIVE | ffi::LYD_DUP_WITH_PARENTS | ffi::LYD_DUP_WITH_FLAGS;
+        let mut out = std::ptr::null_mut();
+        ok(ffi::lyd_dup_single(node, target.cast(), opts, &mut out))?;
+        if target.is_null() {
+            let mut top = out;
+            while !node_parent(top).is_null() {
+                top = node_parent(top);
+            }
+            if result.is_null() {
+                *result = top;
+            } else {
+                let mut first = std::ptr::null_mut();
+                ok(ffi::lyd_insert_sibling(*result, top, &mut first))?;
+                *result = first;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// libyang's ietf-yang-library data of `ctx` (both the RFC 8525
+/// `yang-library` and the RFC 7895 `modules-state`), with `content_id` as
+/// content-id and module-set-id. The caller owns the returned tree.
+pub fn yanglib_data(ctx: &Context, content_id: &str) -> Result<RawNode, u32> {
+    let Some(raw) = raw_ctx(ctx) else {
+        return Err(ffi::LY_ERR::LY_EINVAL);
+    };
+    // libyang formats the id with printf: escape '%'.
+    let fmt = std::ffi::CString::new(content_id.replace('%', "%%")).map_err(|_| ffi::LY_ERR::LY_EINVAL)?;
+    let mut root = std::ptr::null_mut();
+    // SAFETY: the context is alive (see `raw_ctx`); the format has no
+    // conversions left, so no variadic argument is read.
+    ok(unsafe { ffi::ly_ctx_get_yanglib_data(raw, &mut root, fmt.as_ptr()) })?;
+    Ok(root)
+}
+
+/// The submodules (name, revision) included by an implemented or imported
+/// module, from its parsed form.
+pub fn submodules(module: &SchemaModule<'_>) -> Vec<(String, Option<String>)> {
+    let mut out = Vec::new();
+    // SAFETY: `as_raw` points at a module owned by a live context; the
+    // parsed module and its include array live as long as the context.
+    unsafe {
+        let m = module.as_raw();
+        let parsed = (*m).parsed;
+        if parsed.is_null() {
+            return out;
+        }
+        let includes = (*parsed).includes;
+        for i in 0..array_count(includes.cast()) {
+            let inc = includes.add(i);
+            let sub = (*inc).submodule;
+            if sub.is_null() {
+                continue;
+            }
+            let name = opt_string((*sub).name).unwrap_or_default();
+            let revs = (*sub).revs;
+            let rev = if array_count(revs.cast()) > 0 { opt_string((*revs).date.as_ptr()) } else { None };
+            out.push((name, rev));
+        }
+    }
+    out
+}
+
+/// Names of the modules deviating `module`.
+pub fn deviated_by(module: &SchemaModule<'_>) -> Vec<String> {
+    let mut out = Vec::new();
+    // SAFETY: as in `submodules`.
+    unsafe {
+        let m = module.as_raw();
+        let devs = (*m).deviated_by;
+        for i in 0..array_count(devs.cast()) {
+            let d = *devs.add(i);
+            if !d.is_null() {
+                out.push(opt_string((*d).name).unwrap_or_default());
+            }
+        }
+    }
+    out
+}
+
+/// Length of a libyang sized array (`LY_ARRAY_COUNT`): the count is stored
+/// as a 64-bit integer just before the first item; NULL is empty.
+///
+/// # Safety
+/// `array` is NULL or a libyang sized array.
+unsafe fn array_count(array: *const std::ffi::c_void) -> usize {
+    if array.is_null() {
+        return 0;
+    }
+    // SAFETY: contract (LY_ARRAY_COUNT_TYPE is uint64_t).
+    unsafe { *(array as *const u64).sub(1) as usize }
+}
+
+/// `LYS_CONFIG_W`: the schema node is configuration.
+pub const LYS_CONFIG_W: u16 = ffi::LYS_CONFIG_W as u16;
+
+/// Validates the input of an RPC or action (`op_tree`: the operation or
+/// any of its parents) against `dep_tree`, the datastore its references
+/// point into (NULL: empty).
+///
+/// # Safety
+/// See the section comment; both trees belong to one context.
+pub unsafe fn validate_op_input(op_tree: RawNode, dep_tree: RawNode) -> Result<(), u32> {
+    // SAFETY: contract; libyang may add default input nodes to `op_tree`.
+    ok(unsafe {
+        ffi::lyd_validate_op(op_tree, dep_tree, ffi::lyd_type::LYD_TYPE_RPC_YANG, std::ptr::null_mut())
+    })
+}

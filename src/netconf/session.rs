@@ -1,0 +1,184 @@
+//! One NETCONF session over any byte stream (the SSH channel in service;
+//! an in-memory pipe in tests): the hello exchange (RFC 6241 §8.1), then
+//! one `<rpc>` at a time, each answered in order.
+//!
+//! The session ends on `<close-session>`, on end of input, on a framing
+//! error (after a `malformed-message` or `too-big` reply, since the next
+//! message boundary is unknown), on a bad client hello, when killed, or
+//! after the idle timeout. Whatever ends it, [`Server::close_session`]
+//! releases its locks and its non-persistent confirmed commit.
+
+use std::net::SocketAddr;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tracing::{debug, info};
+
+use super::framing::{encode, Decoder, Framing, FramingError};
+use super::ops::{self, Outcome};
+use super::xml::{self, escape};
+use super::{Server, BASE_1_0, BASE_1_1, BASE_NS};
+use crate::error::{Error, ErrorTag, ErrorType};
+
+/// The server hello for session `id`.
+pub fn server_hello(server: &Server, id: u32) -> String {
+    let mut s = String::with_capacity(8192);
+    s.push_str("<?xml version=\"1.0\" encoding=\"UTF-8\"?>");
+    s.push_str(&format!("<hello xmlns=\"{BASE_NS}\"><capabilities>"));
+    for c in server.capabilities() {
+        s.push_str(&format!("<capability>{}</capability>", escape(c)));
+    }
+    s.push_str(&format!("</capabilities><session-id>{id}</session-id></hello>"));
+    s
+}
+
+/// Why a client hello is refused (the session is closed, RFC 6241 §8.1).
+fn check_client_hello(msg: &[u8]) -> Result<bool, String> {
+    let text = std::str::from_utf8(msg).map_err(|_| "hello is not UTF-8".to_string())?;
+    let root = xml::parse(text).map_err(|e| e.0)?;
+    if !root.is(BASE_NS, "hello") {
+        return Err(format!("expected <hello> in {BASE_NS}, got <{}>", root.qname()));
+    }
+    if root.child(BASE_NS, "session-id").is_some() {
+        return Err("a client hello must not carry a session-id".into());
+    }
+    let caps = root.child(BASE_NS, "capabilities").ok_or("hello without capabilities")?;
+    let uris: Vec<&str> =
+        caps.children.iter().filter(|c| c.is(BASE_NS, "capability")).map(|c| c.text_trimmed()).collect();
+    let has = |base: &str| uris.contains(&base);
+    if !has(BASE_1_0) && !has(BASE_1_1) {
+        return Err("the client hello offers no base version this server speaks (1.0, 1.1)".into());
+    }
+    Ok(has(BASE_1_1))
+}
+
+/// Runs a session to its end. `user` is the authenticated user.
+pub async fn run<S>(server: Arc<Server>, mut stream: S, user: String, peer: Option<SocketAddr>)
+where
+    S: AsyncRead + AsyncWrite + Unpin,
+{
+    let Some((id, counters, kill)) = server.open_session(&user, peer) else {
+        info!(%user, "NETCONF session refused: max-sessions reached");
+        let _ = stream.shutdown().await;
+        return;
+    };
+    info!(session = id, %user, peer = ?peer, "NETCONF session started");
+    let reason = serve(&server, &mut stream, id, &user, &counters, &kill).await;
+    let _ = stream.flush().await;
+    let _ = stream.shutdown().await;
+    server.close_session(id);
+    info!(session = id, "NETCONF session ended: {reason}");
+}
+
+async fn serve<S>(
+    server: &Arc<Server>,
+    stream: &mut S,
+    id: u32,
+    user: &str,
+    counters: &super::Counters,
+    kill: &tokio::sync::Notify,
+) -> String
+where
+    S: AsyncRead + AsyncWrite + Unpin,
+{
+    let hello = encode(Framing::Eom, server_hello(server, id).as_bytes());
+    if let Err(e) = stream.write_all(&hello).await {
+        return format!("write failed: {e}");
+    }
+    let _ = stream.flush().await;
+    let mut decoder = Decoder::new(server.limits.max_message_bytes);
+    let mut hello_done = false;
+    let mut buf = vec![0u8; 64 * 1024];
+    loop {
+        // Every complete message first, then read more.
+        loop {
+            let msg = match decoder.next_message() {
+                Ok(Some(m)) => m,
+                Ok(None) => break,
+                Err(e) => {
+                    if hello_done {
+                        let reply = framing_error_reply(server, &e);
+                        let _ = stream.write_all(&encode(decoder.framing(), reply.as_bytes())).await;
+                    } else {
+                        server.in_bad_hellos.fetch_add(1, Ordering::Relaxed);
+                    }
+                    return format!("{e}");
+                }
+            };
+            if !hello_done {
+                match check_client_hello(&msg) {
+                    Ok(chunked) => {
+                        if chunked {
+                            decoder.set_chunked();
+                        }
+                        hello_done = true;
+                        debug!(session = id, chunked, "hello exchanged");
+                        continue;
+                    }
+                    Err(why) => {
+                        server.in_bad_hellos.fetch_add(1, Ordering::Relaxed);
+                        return format!("bad client hello: {why}");
+                    }
+                }
+            }
+            let framing = decoder.framing();
+            let srv = server.clone();
+            let user = user.to_string();
+            let handled = tokio::task::spawn_blocking(move || ops::handle(&srv, id, &user, &msg)).await;
+            let ops::Handled { reply, outcome, errors } = match handled {
+                Ok(r) => r,
+                Err(e) => {
+                    let err = Error::operation_failed(format!("internal error: {e}"));
+                    let reply = ops::error_reply(server, "", &crate::error::Errors::from(err));
+                    ops::Handled { reply, outcome: Outcome::Continue, errors: 1 }
+                }
+            };
+            counters.in_rpcs.fetch_add(1, Ordering::Relaxed);
+            server.stats.in_rpcs.fetch_add(1, Ordering::Relaxed);
+            if errors > 0 {
+                counters.out_rpc_errors.fetch_add(errors, Ordering::Relaxed);
+                server.stats.out_rpc_errors.fetch_add(errors, Ordering::Relaxed);
+            }
+            if matches!(outcome, Outcome::BadRpc) {
+                counters.in_bad_rpcs.fetch_add(1, Ordering::Relaxed);
+                server.stats.in_bad_rpcs.fetch_add(1, Ordering::Relaxed);
+            }
+            if let Err(e) = stream.write_all(&encode(framing, reply.as_bytes())).await {
+                return format!("write failed: {e}");
+            }
+            if let Err(e) = stream.flush().await {
+                return format!("write failed: {e}");
+            }
+            if matches!(outcome, Outcome::Close) {
+                return "close-session".into();
+            }
+        }
+        let read = async {
+            match server.limits.idle_timeout {
+                Some(t) => tokio::time::timeout(t, stream.read(&mut buf)).await.ok(),
+                None => Some(stream.read(&mut buf).await),
+            }
+        };
+        tokio::select! {
+            r = read => match r {
+                None => return "idle timeout".into(),
+                Some(Ok(0)) => return "end of input".into(),
+                Some(Ok(n)) => decoder.push(&buf[..n]),
+                Some(Err(e)) => return format!("read failed: {e}"),
+            },
+            _ = kill.notified() => return "killed by kill-session".into(),
+        }
+    }
+}
+
+/// The reply to a broken byte stream: `too-big` for an oversized message,
+/// else `malformed-message` (RFC 6241 §4.3: no message-id can be known).
+fn framing_error_reply(server: &Server, e: &FramingError) -> String {
+    let err = match e {
+        FramingError::TooBig { .. } => Error::new(ErrorType::Transport, ErrorTag::TooBig)
+            .with_message(format!("{e}; the session is closed")),
+        FramingError::BadChunk(_) => Error::malformed_message(format!("{e}; the session is closed")),
+    };
+    ops::error_reply(server, "", &crate::error::Errors::from(err))
+}
