@@ -321,6 +321,10 @@ async fn rpc_envelope_rules() {
     c.send(&format!("<nc:rpc xmlns:nc=\"{BASE}\" nc:message-id=\"0\"><nc:discard-changes/></nc:rpc>")).await;
     let r = c.recv().await.unwrap();
     assert!(r.contains("nc:message-id=\"0\"") && r.contains("<ok/>"), "{r}");
+    // An operation with no namespace is read as a base operation.
+    c.send(&format!("<nc:rpc xmlns:nc=\"{BASE}\" message-id=\"5\"><get-config><source><running/></source></get-config></nc:rpc>")).await;
+    let r = c.recv().await.unwrap();
+    assert!(r.contains("<data"), "{r}");
     // Missing message-id.
     c.send(&format!("<rpc xmlns=\"{BASE}\"><get/></rpc>")).await;
     let r = c.recv().await.unwrap();

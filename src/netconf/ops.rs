@@ -110,6 +110,13 @@ pub fn handle(server: &Server, session: SessionId, user: &str, msg: &[u8]) -> Ha
         }
     };
     let ctx = Ctx { server, session, user, source: text };
+    let adopted;
+    let op = if op.ns.is_none() {
+        adopted = adopt_base_namespace(op);
+        &adopted
+    } else {
+        op
+    };
     match dispatch(&ctx, op) {
         Ok(content) => {
             let mut out = String::with_capacity(256);
@@ -147,6 +154,28 @@ pub fn handle(server: &Server, session: SessionId, user: &str, msg: &[u8]) -> Ha
             Handled { reply: error_reply(server, &attrs, &errs), outcome: Outcome::Continue, errors: n }
         }
     }
+}
+
+/// An operation sent with no namespace (netconf-console2 `--rpc` with an
+/// unqualified `<get-config>`) is read as a base operation: the operation
+/// and its parameters, but not data content (`config`, `filter`), take
+/// the base namespace. yuma123 accepts these too; strict data content
+/// keeps edits unambiguous.
+fn adopt_base_namespace(op: &Element) -> Element {
+    fn adopt(e: &mut Element, depth: usize) {
+        if e.ns.is_none() {
+            e.ns = Some(BASE_NS.to_string());
+        }
+        if depth == 0 || matches!(e.local.as_str(), "config" | "filter") {
+            return;
+        }
+        for c in &mut e.children {
+            adopt(c, depth - 1);
+        }
+    }
+    let mut op = op.clone();
+    adopt(&mut op, 2);
+    op
 }
 
 /// `<rpc-reply>` with these errors; `attrs` are the echoed attributes.
@@ -359,8 +388,12 @@ fn get_config(c: &Ctx<'_>, op: &Element) -> OpResult {
     let ds = datastore_of(op, "source", &[Datastore::Running, Datastore::Candidate, Datastore::Startup])?;
     let wd = with_defaults(op)?;
     let filter = filter::parse(c.server.schema().context(), op.child(BASE_NS, "filter"))?;
-    let snap = c.server.ds.snapshot(ds).ok_or_else(|| not_available(ds))?;
-    Ok(Content::Data(filtered(c, snap.tree(), &filter, wd)?))
+    match c.server.ds.snapshot(ds) {
+        Some(snap) => Ok(Content::Data(filtered(c, snap.tree(), &filter, wd)?)),
+        // No startup yet, or deleted by delete-config: empty.
+        None if ds == Datastore::Startup => Ok(Content::Data(String::new())),
+        None => Err(not_available(ds)),
+    }
 }
 
 fn not_available(ds: Datastore) -> Errors {
@@ -470,7 +503,13 @@ fn get_data(c: &Ctx<'_>, op: &Element) -> OpResult {
     };
     let snap = match ds {
         Datastore::Operational => c.server.ds.operational(with_origin)?,
-        other => c.server.ds.snapshot(other).ok_or_else(|| not_available(other))?,
+        other => match c.server.ds.snapshot(other) {
+            Some(s) => s,
+            None if other == Datastore::Startup => {
+                return Ok(Content::Raw(format!("<data xmlns=\"{NMDA_NS}\"/>")))
+            }
+            None => return Err(not_available(other)),
+        },
     };
     let mut selected = filter::select(ctx, snap.tree(), &filter)?;
     if config_filter.is_some() || max_depth.is_some() || origin_filter_present(op) {

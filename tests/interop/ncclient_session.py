@@ -1,0 +1,128 @@
+"""ncclient against a running occd: every operation ncclient offers, the
+filters, with-defaults and the error attributes it reports. Run by
+tests/interop.rs with: HOST PORT PASSWORD KEYFILE SCENARIO_XML."""
+import sys
+
+from ncclient import manager
+from ncclient.operations import RPCError
+from ncclient.xml_ import to_ele
+
+host, port, password, keyfile, scenario_path = sys.argv[1:6]
+port = int(port)
+ACTORS = "urn:occd:params:xml:ns:yang:occ-actors"
+MON = "urn:ietf:params:xml:ns:yang:ietf-netconf-monitoring"
+
+
+def step(name):
+    print("OK", name, flush=True)
+
+
+def connect(**kw):
+    return manager.connect(host=host, port=port, username="admin", hostkey_verify=False,
+                           look_for_keys=False, allow_agent=False, timeout=60,
+                           device_params={"name": "default"}, **kw)
+
+
+m = connect(password=password)
+assert m.session_id, "no session id"
+caps = m.server_capabilities
+for c in [":candidate", ":validate", ":xpath", ":with-defaults", ":confirmed-commit",
+          ":rollback-on-error", ":startup", ":writable-running"]:
+    assert c in caps, c
+step("connect and capabilities")
+
+with open(scenario_path) as f:
+    scenario = f.read()
+config = '<config xmlns="urn:ietf:params:xml:ns:netconf:base:1.0">%s</config>' % scenario
+
+with m.locked("candidate"):
+    m.edit_config(target="candidate", config=config, default_operation="merge")
+    m.validate(source="candidate")
+    m.commit()
+step("lock, edit-config candidate, validate, commit, unlock")
+
+r = m.get_config(source="running", filter=("subtree", '<actors xmlns="%s"/>' % ACTORS))
+assert "<actor-id>acme</actor-id>" in r.data_xml, r.data_xml
+step("get-config subtree filter")
+
+r = m.get_config(source="running", filter=("xpath", ({"a": ACTORS}, "/a:actors/a:actor[a:actor-id='acme']/a:name")))
+assert "ACME Corporation" in r.data_xml and "nimbus" not in r.data_xml, r.data_xml
+r = m.get_config(source="running", filter=("xpath", "/actors/actor[actor-id='nimbus']"))
+assert "nimbus" in r.data_xml and "acme" not in r.data_xml, r.data_xml
+step("get-config xpath filter, prefixed and not")
+
+explicit = m.get_config(source="running").data_xml
+full = m.get_config(source="running", with_defaults="report-all").data_xml
+tagged = m.get_config(source="running", with_defaults="report-all-tagged").data_xml
+assert len(full) >= len(explicit), "report-all shorter than explicit"
+m.get_config(source="running", with_defaults="trim")
+step("with-defaults explicit, report-all, report-all-tagged, trim (%d/%d/%d bytes)" % (len(explicit), len(full), len(tagged)))
+
+dup = ('<config xmlns="urn:ietf:params:xml:ns:netconf:base:1.0"><actors xmlns="%s">'
+       '<actor xmlns:nc="urn:ietf:params:xml:ns:netconf:base:1.0" nc:operation="create">'
+       '<actor-id>acme</actor-id></actor></actors></config>' % ACTORS)
+try:
+    m.edit_config(target="running", config=dup)
+    raise AssertionError("create of an existing actor must fail")
+except RPCError as e:
+    assert e.tag == "data-exists", e.tag
+    assert e.type == "application", e.type
+    assert e.severity == "error", e.severity
+    assert "acme" in (e.path or ""), e.path
+    assert e.message, "no error-message"
+step("error attributes: data-exists, application, error, path, message")
+
+m.raise_mode = 0
+r = m.edit_config(target="running", config=dup, error_option="rollback-on-error")
+assert not r.ok and r.errors[0].tag == "data-exists"
+m.raise_mode = 1
+step("rollback-on-error")
+
+m.edit_config(target="running", config=config, test_option="test-only")
+step("test-only")
+
+small = ('<config xmlns="urn:ietf:params:xml:ns:netconf:base:1.0"><actors xmlns="%s"><actor>'
+         '<actor-id>acme</actor-id><name>ACME Renamed</name></actor></actors></config>' % ACTORS)
+m.edit_config(target="candidate", config=small)
+m.commit(confirmed=True, timeout="120")
+assert "ACME Renamed" in m.get_config(source="running").data_xml
+m.cancel_commit()
+assert "ACME Renamed" not in m.get_config(source="running").data_xml
+m.edit_config(target="candidate", config=small)
+m.discard_changes()
+assert "ACME Renamed" not in m.get_config(source="candidate").data_xml
+step("confirmed commit, cancel-commit, discard-changes")
+
+m.copy_config(source="running", target="startup")
+assert "acme" in m.get_config(source="startup").data_xml
+m.delete_config(target="startup")
+assert "acme" not in m.get_config(source="startup").data_xml
+step("copy-config, delete-config")
+
+r = m.get(filter=("subtree", '<netconf-state xmlns="%s"><schemas/></netconf-state>' % MON))
+schemas = r.data_ele.findall(".//{%s}schema" % MON)
+fetched = 0
+for s in schemas:
+    ident = s.find("{%s}identifier" % MON).text
+    version = s.find("{%s}version" % MON).text or ""
+    fmt = s.find("{%s}format" % MON).text
+    if not fmt.endswith("yang"):
+        continue
+    reply = m.dispatch(to_ele('<get-schema xmlns="%s"><identifier>%s</identifier><version>%s</version></get-schema>'
+                              % (MON, ident, version)))
+    assert ident in reply.xml, ident
+    fetched += 1
+assert fetched > 20, fetched
+step("get-schema of all %d listed schemas" % fetched)
+
+r = m.get(filter=("subtree", '<modules-state xmlns="urn:ietf:params:xml:ns:yang:ietf-yang-library"/>'))
+assert "occ-actors" in r.data_xml
+step("modules-state (RFC 7895) for older clients")
+
+m.close_session()
+step("close-session")
+
+k = connect(key_filename=keyfile)
+assert "acme" in k.get_config(source="running").data_xml
+k.close_session()
+step("public-key authentication")
