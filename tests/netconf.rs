@@ -340,6 +340,9 @@ async fn rpc_envelope_rules() {
         format!("<!DOCTYPE rpc [<!ENTITY x \"y\">]><rpc message-id=\"1\" xmlns=\"{BASE}\"><get/></rpc>"),
         format!("<rpc message-id=\"1\" xmlns=\"{BASE}\"><get>&x;</get></rpc>"),
         format!("<rpc message-id=\"1\" xmlns=\"{BASE}\"><get></rpc>"),
+        format!("<rpc message-id=\"1\" xmlns=\"{BASE}\"><edit-config><target><running/></target><config><!-- \0 --></config></edit-config></rpc>"),
+        format!("<rpc message-id=\"1\" xmlns=\"{BASE}\"><get>{}</get></rpc>", '\u{1}'),
+        format!("<rpc message-id=\"1\" xmlns=\"{BASE}\"><get-config><source><running/></source><filter>{}</filter></get-config></rpc>", '\u{fffe}'),
     ] {
         c.send(&bad).await;
         let r = c.recv().await.unwrap();

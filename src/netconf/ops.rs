@@ -62,6 +62,10 @@ pub fn handle(server: &Server, session: SessionId, user: &str, msg: &[u8]) -> Ha
     let Ok(text) = std::str::from_utf8(msg) else {
         return bad(Error::malformed_message("the message is not UTF-8"));
     };
+    // NUL is never valid XML, and libyang's wrapper cannot take it.
+    if msg.contains(&0) {
+        return bad(Error::malformed_message("NUL byte in the message"));
+    }
     let root = match xml::parse(text) {
         Ok(r) => r,
         Err(e) => return bad(Error::malformed_message(e.0)),

@@ -122,6 +122,13 @@ step("modules-state (RFC 7895) for older clients")
 m.close_session()
 step("close-session")
 
+try:
+    connect(password="wrong-" + password)
+    raise AssertionError("a wrong password must be refused")
+except Exception as e:  # ncclient raises AuthenticationError
+    assert "uthentication" in type(e).__name__ + str(e), repr(e)
+step("wrong password refused")
+
 k = connect(key_filename=keyfile)
 assert "acme" in k.get_config(source="running").data_xml
 k.close_session()
