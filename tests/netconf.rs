@@ -707,3 +707,25 @@ async fn module_rpcs_dispatch_to_handlers() {
     c.err(r#"<unimplemented xmlns="urn:test:nc"/>"#, "operation-not-supported").await;
     c.err(r#"<nothing xmlns="urn:test:nc"/>"#, "operation-not-supported").await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn max_sessions_and_idle_timeout() {
+    let env = env_with(Limits {
+        max_sessions: 1,
+        idle_timeout: Some(Duration::from_millis(300)),
+        ..Limits::default()
+    });
+    let mut first = Client::connect(&env, true).await;
+    // A second session is refused before its hello.
+    let (mut a, b) = tokio::io::duplex(1 << 16);
+    tokio::spawn(session::run(env.server.clone(), b, "second".into(), None));
+    let mut buf = [0u8; 64];
+    let n = tokio::time::timeout(Duration::from_secs(10), a.read(&mut buf)).await.unwrap().unwrap();
+    assert_eq!(n, 0, "a session past max-sessions must be closed at once");
+    // The first one works, then is closed after its idle time.
+    first.ok("<discard-changes/>").await;
+    assert!(first.closed().await, "an idle session must be closed");
+    // Its slot is free again.
+    let mut again = Client::connect(&env, true).await;
+    again.ok("<discard-changes/>").await;
+}

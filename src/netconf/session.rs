@@ -65,9 +65,12 @@ where
     };
     info!(session = id, %user, peer = ?peer, "NETCONF session started");
     let reason = serve(&server, &mut stream, id, &user, &counters, &kill).await;
+    // Locks and the session's slot are released before the client sees the
+    // end of the stream.
+    let srv = server.clone();
+    let _ = tokio::task::spawn_blocking(move || srv.close_session(id)).await;
     let _ = stream.flush().await;
     let _ = stream.shutdown().await;
-    server.close_session(id);
     info!(session = id, "NETCONF session ended: {reason}");
 }
 
