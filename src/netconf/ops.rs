@@ -314,10 +314,7 @@ fn datastore_param<'e>(
             return Ok(Source::Config(one));
         }
         if one.local == "url" {
-            return Err(Errors::from(
-                Error::new(ErrorType::Protocol, ErrorTag::OperationNotSupported)
-                    .with_message("the :url capability is not supported"),
-            ));
+            return Err(url_not_supported());
         }
         let ds = match one.local.as_str() {
             "running" => Some(Datastore::Running),
@@ -706,16 +703,32 @@ fn edit_config(c: &Ctx<'_>, op: &Element) -> OpResult {
         None | Some("stop-on-error") | Some("continue-on-error") | Some("rollback-on-error") => {}
         Some(other) => return Err(Errors::from(invalid(&format!("error-option {other:?}"), "error-option"))),
     }
-    if op.child(BASE_NS, "url").is_some() {
-        return Err(Errors::from(
-            Error::new(ErrorType::Protocol, ErrorTag::OperationNotSupported)
-                .with_message("the :url capability is not supported"),
-        ));
+    apply_config(c, op, target, default_operation, test_option)
+}
+
+/// The `<config>` (or refused `<url>`) of edit-config and edit-data, applied.
+fn apply_config(
+    c: &Ctx<'_>,
+    op: &Element,
+    target: Datastore,
+    default_operation: DefaultOperation,
+    test_option: TestOption,
+) -> OpResult {
+    let ns = op.ns.as_deref().unwrap_or(BASE_NS);
+    if op.child(ns, "url").is_some() {
+        return Err(url_not_supported());
     }
     let config = required(op, "config")?;
     let tree = parse_config_edit(c, config)?;
     c.server.ds.edit(c.session, target, tree, default_operation, test_option)?;
     Ok(Content::Ok)
+}
+
+fn url_not_supported() -> Errors {
+    Errors::from(
+        Error::new(ErrorType::Protocol, ErrorTag::OperationNotSupported)
+            .with_message("the :url capability is not supported"),
+    )
 }
 
 fn default_operation(e: Option<&Element>) -> Result<DefaultOperation, Errors> {
@@ -749,16 +762,7 @@ fn edit_data(c: &Ctx<'_>, op: &Element) -> OpResult {
         }
     };
     let default_operation = default_operation(op.child(NMDA_NS, "default-operation"))?;
-    if op.child(NMDA_NS, "url").is_some() {
-        return Err(Errors::from(
-            Error::new(ErrorType::Protocol, ErrorTag::OperationNotSupported)
-                .with_message("url is not supported"),
-        ));
-    }
-    let config = required(op, "config")?;
-    let tree = parse_config_edit(c, config)?;
-    c.server.ds.edit(c.session, target, tree, default_operation, TestOption::TestThenSet)?;
-    Ok(Content::Ok)
+    apply_config(c, op, target, default_operation, TestOption::TestThenSet)
 }
 
 fn copy_config(c: &Ctx<'_>, op: &Element) -> OpResult {
