@@ -221,8 +221,12 @@ pub fn spawn_acking_child(
         let mut last = None;
         for line in BufReader::new(stdout).lines() {
             let Ok(line) = line else { break };
-            if let Some(t) = line.strip_prefix("ACK ") {
-                last = t.parse::<u64>().ok();
+            // libtest may print "test NAME ... " before the child's first
+            // line, on the same line: look for the ACK anywhere in it.
+            if let Some(pos) = line.rfind("ACK ") {
+                if let Ok(t) = line[pos + 4..].trim().parse::<u64>() {
+                    last = Some(t);
+                }
             }
         }
         last
