@@ -729,3 +729,23 @@ async fn max_sessions_and_idle_timeout() {
     let mut again = Client::connect(&env, true).await;
     again.ok("<discard-changes/>").await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn large_replies_stream_in_both_framings() {
+    let env = env();
+    let mut c = Client::connect(&env, true).await;
+    let n = 6000;
+    let items: String = (0..n)
+        .map(|i| format!("<item><name>n{i:05}</name><value>{}</value></item>", "v".repeat(60)))
+        .collect();
+    c.ok(&edit("running", &format!("<top xmlns=\"urn:test:nc\">{items}</top>"))).await;
+    for v11 in [true, false] {
+        let mut c = Client::connect(&env, v11).await;
+        let r = c.rpc(&get_config("running", "")).await;
+        assert!(r.len() > 2 * 256 * 1024, "{}", r.len());
+        assert_eq!(r.matches("<item>").count(), n, "v1.1 {v11}");
+        assert!(r.ends_with("</top></data></rpc-reply>"), "{}", &r[r.len() - 80..]);
+        // The session goes on after a streamed reply.
+        c.ok("<discard-changes/>").await;
+    }
+}

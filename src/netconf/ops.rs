@@ -7,6 +7,7 @@
 //! with the RFC 6241 Appendix A error-info.
 
 use std::fmt::Write as _;
+use std::sync::Arc;
 use std::time::Duration;
 
 use yang3::data::{DataFormat, DataPrinterFlags, DataTree};
@@ -18,7 +19,7 @@ use super::{RpcCall, Server, BASE_NS, DATASTORES_NS, MONITORING_NS, NMDA_NS, WIT
 use crate::datastore::confirmed::{CommitParams, SessionId};
 use crate::datastore::edit::{self, DefaultOperation};
 use crate::datastore::store::tree_of;
-use crate::datastore::{print_tree, Datastore, TestOption};
+use crate::datastore::{print_tree, Datastore, Snapshot, TestOption};
 use crate::error::{Error, ErrorInfo, ErrorTag, ErrorType, Errors};
 use crate::schema::ffi;
 
@@ -33,19 +34,60 @@ pub enum Outcome {
 }
 
 /// The reply to one message.
-#[derive(Debug)]
 pub struct Handled {
-    pub reply: String,
+    pub reply: Reply,
     pub outcome: Outcome,
     /// Number of `<rpc-error>` elements in the reply.
     pub errors: u32,
 }
 
+/// A reply: whole, or a data tree to be printed straight into the
+/// transport between a head and a tail (the print overlaps the sending,
+/// and the reply is never held twice in memory).
+pub enum Reply {
+    Text(String),
+    Tree { head: String, tree: TreeRef, flags: DataPrinterFlags, tail: String },
+}
+
+impl Reply {
+    /// The whole reply as text (tests, and small replies).
+    pub fn into_text(self) -> Result<String, Errors> {
+        match self {
+            Reply::Text(t) => Ok(t),
+            Reply::Tree { head, tree, flags, tail } => {
+                let body = print_tree(tree.tree(), DataFormat::XML, flags)?;
+                Ok(format!("{head}{body}{tail}"))
+            }
+        }
+    }
+}
+
+/// A tree a reply prints: a published snapshot, or a copy made for it.
+pub enum TreeRef {
+    Snapshot(Arc<Snapshot>),
+    Owned(DataTree<'static>),
+}
+
+impl TreeRef {
+    pub fn tree(&self) -> &DataTree<'static> {
+        match self {
+            TreeRef::Snapshot(s) => s.tree(),
+            TreeRef::Owned(t) => t,
+        }
+    }
+}
+
 /// The content of a successful reply.
 enum Content {
     Ok,
-    /// `<data>` in the base namespace, holding this XML.
-    Data(String),
+    /// A data tree printed inside `<data>` (namespace `ns`).
+    Data {
+        ns: &'static str,
+        tree: TreeRef,
+        flags: DataPrinterFlags,
+    },
+    /// `<data>` with no content.
+    Empty(&'static str),
     /// Any other reply content (already namespaced).
     Raw(String),
     /// `<ok/>`, then the session ends.
@@ -55,7 +97,7 @@ enum Content {
 /// Handles one message of session `session` (any bytes).
 pub fn handle(server: &Server, session: SessionId, user: &str, msg: &[u8]) -> Handled {
     let bad = |e: Error| Handled {
-        reply: error_reply(server, "", &Errors::from(e)),
+        reply: Reply::Text(error_reply(server, "", &Errors::from(e))),
         outcome: Outcome::BadRpc,
         errors: 1,
     };
@@ -84,7 +126,7 @@ pub fn handle(server: &Server, session: SessionId, user: &str, msg: &[u8]) -> Ha
     if root.attr(BASE_NS, "message-id").is_none() {
         let e = Error::missing_attribute("message-id", "rpc").with_type(ErrorType::Rpc);
         return Handled {
-            reply: error_reply(server, &attrs, &Errors::from(e)),
+            reply: Reply::Text(error_reply(server, &attrs, &Errors::from(e))),
             outcome: Outcome::BadRpc,
             errors: 1,
         };
@@ -97,7 +139,7 @@ pub fn handle(server: &Server, session: SessionId, user: &str, msg: &[u8]) -> Ha
                 .with_type(ErrorType::Rpc)
                 .with_message("the rpc element holds no operation");
             return Handled {
-                reply: error_reply(server, &attrs, &Errors::from(e)),
+                reply: Reply::Text(error_reply(server, &attrs, &Errors::from(e))),
                 outcome: Outcome::BadRpc,
                 errors: 1,
             };
@@ -107,7 +149,7 @@ pub fn handle(server: &Server, session: SessionId, user: &str, msg: &[u8]) -> Ha
                 .with_type(ErrorType::Rpc)
                 .with_message("the rpc element holds more than one operation");
             return Handled {
-                reply: error_reply(server, &attrs, &Errors::from(e)),
+                reply: Reply::Text(error_reply(server, &attrs, &Errors::from(e))),
                 outcome: Outcome::BadRpc,
                 errors: 1,
             };
@@ -125,37 +167,37 @@ pub fn handle(server: &Server, session: SessionId, user: &str, msg: &[u8]) -> Ha
         Ok(content) => {
             let mut out = String::with_capacity(256);
             let _ = write!(out, "<rpc-reply xmlns=\"{BASE_NS}\"{attrs}>");
-            let outcome = match content {
-                Content::Ok => {
-                    out.push_str("<ok/>");
-                    Outcome::Continue
-                }
-                Content::Close => {
-                    out.push_str("<ok/>");
-                    Outcome::Close
-                }
-                Content::Data(d) => {
-                    out.reserve(d.len() + 32);
-                    if d.is_empty() {
-                        out.push_str("<data/>");
-                    } else {
-                        out.push_str("<data>");
-                        out.push_str(&d);
-                        out.push_str("</data>");
-                    }
-                    Outcome::Continue
-                }
-                Content::Raw(r) => {
-                    out.push_str(&r);
-                    Outcome::Continue
+            let data_open = |ns: &str| {
+                if ns == BASE_NS {
+                    "<data>".to_string()
+                } else {
+                    format!("<data xmlns=\"{ns}\">")
                 }
             };
-            out.push_str("</rpc-reply>");
-            Handled { reply: out, outcome, errors: 0 }
+            let (reply, outcome) = match content {
+                Content::Ok => (Reply::Text(out + "<ok/></rpc-reply>"), Outcome::Continue),
+                Content::Close => (Reply::Text(out + "<ok/></rpc-reply>"), Outcome::Close),
+                Content::Raw(r) => (Reply::Text(out + &r + "</rpc-reply>"), Outcome::Continue),
+                Content::Empty(ns) => {
+                    let open = data_open(ns);
+                    let empty = format!("{}/>", &open[..open.len() - 1]);
+                    (Reply::Text(out + &empty + "</rpc-reply>"), Outcome::Continue)
+                }
+                Content::Data { ns, tree, flags } => {
+                    out.push_str(&data_open(ns));
+                    let tail = "</data></rpc-reply>".to_string();
+                    (Reply::Tree { head: out, tree, flags, tail }, Outcome::Continue)
+                }
+            };
+            Handled { reply, outcome, errors: 0 }
         }
         Err(errs) => {
             let n = errs.iter().filter(|e| e.is_error()).count() as u32;
-            Handled { reply: error_reply(server, &attrs, &errs), outcome: Outcome::Continue, errors: n }
+            Handled {
+                reply: Reply::Text(error_reply(server, &attrs, &errs)),
+                outcome: Outcome::Continue,
+                errors: n,
+            }
         }
     }
 }
@@ -363,22 +405,30 @@ fn with_defaults(op: &Element) -> Result<DataPrinterFlags, Errors> {
 
 const WD_PARAM: &str = concat!("urn:ietf:params:xml:ns:yang:ietf-netconf-with-defaults", " with-defaults");
 
-fn tree_xml(tree: &DataTree<'_>, wd: DataPrinterFlags) -> Result<String, Errors> {
-    print_tree(tree, DataFormat::XML, DataPrinterFlags::WITH_SIBLINGS | DataPrinterFlags::SHRINK | wd)
-        .map_err(Errors::from)
-}
+const PRINT: DataPrinterFlags = DataPrinterFlags::WITH_SIBLINGS.union(DataPrinterFlags::SHRINK);
 
-/// The filtered content of `tree`, printed.
+/// The `<data>` content of `snap` through `filter`: the snapshot itself
+/// when unfiltered, else the selection copied out of it.
 fn filtered(
     c: &Ctx<'_>,
-    tree: &DataTree<'static>,
+    snap: Arc<Snapshot>,
     filter: &Filter,
     wd: DataPrinterFlags,
-) -> Result<String, Errors> {
+    ns: &'static str,
+) -> Result<Content, Errors> {
     let ctx = c.server.schema().context();
-    match filter::select(ctx, tree, filter)? {
-        None => tree_xml(tree, wd),
-        Some(sel) => tree_xml(&sel, wd),
+    let tree = match filter::select(ctx, snap.tree(), filter)? {
+        None => TreeRef::Snapshot(snap),
+        Some(sel) => TreeRef::Owned(sel),
+    };
+    Ok(data_content(ns, tree, PRINT | wd))
+}
+
+fn data_content(ns: &'static str, tree: TreeRef, flags: DataPrinterFlags) -> Content {
+    if tree.tree().reference().is_none() {
+        Content::Empty(ns)
+    } else {
+        Content::Data { ns, tree, flags }
     }
 }
 
@@ -390,9 +440,9 @@ fn get_config(c: &Ctx<'_>, op: &Element) -> OpResult {
     let wd = with_defaults(op)?;
     let filter = filter::parse(c.server.schema().context(), op.child(BASE_NS, "filter"))?;
     match c.server.ds.snapshot(ds) {
-        Some(snap) => Ok(Content::Data(filtered(c, snap.tree(), &filter, wd)?)),
+        Some(snap) => filtered(c, snap, &filter, wd, BASE_NS),
         // No startup yet, or deleted by delete-config: empty.
-        None if ds == Datastore::Startup => Ok(Content::Data(String::new())),
+        None if ds == Datastore::Startup => Ok(Content::Empty(BASE_NS)),
         None => Err(not_available(ds)),
     }
 }
@@ -409,7 +459,7 @@ fn get(c: &Ctx<'_>, op: &Element) -> OpResult {
     let wd = with_defaults(op)?;
     let filter = filter::parse(c.server.schema().context(), op.child(BASE_NS, "filter"))?;
     let snap = c.server.ds.operational(false)?;
-    Ok(Content::Data(filtered(c, snap.tree(), &filter, wd)?))
+    filtered(c, snap, &filter, wd, BASE_NS)
 }
 
 /// `<get-data>` (RFC 8526 §3.1.1).
@@ -506,9 +556,7 @@ fn get_data(c: &Ctx<'_>, op: &Element) -> OpResult {
         Datastore::Operational => c.server.ds.operational(with_origin)?,
         other => match c.server.ds.snapshot(other) {
             Some(s) => s,
-            None if other == Datastore::Startup => {
-                return Ok(Content::Raw(format!("<data xmlns=\"{NMDA_NS}\"/>")))
-            }
+            None if other == Datastore::Startup => return Ok(Content::Empty(NMDA_NS)),
             None => return Err(not_available(other)),
         },
     };
@@ -523,17 +571,16 @@ fn get_data(c: &Ctx<'_>, op: &Element) -> OpResult {
         };
         selected = Some(prune(ctx, tree, config_filter, max_depth, &origin_filter(op)?));
     }
-    let mut flags = DataPrinterFlags::WITH_SIBLINGS | DataPrinterFlags::SHRINK | wd;
+    let mut flags = PRINT | wd;
     if max_depth.is_some() {
         // A container cut at max-depth is shown, empty.
         flags |= DataPrinterFlags::KEEP_EMPTY_CONT;
     }
-    let body = print_tree(selected.as_ref().unwrap_or(snap.tree()), DataFormat::XML, flags)?;
-    Ok(Content::Raw(if body.is_empty() {
-        format!("<data xmlns=\"{NMDA_NS}\"/>")
-    } else {
-        format!("<data xmlns=\"{NMDA_NS}\">{body}</data>")
-    }))
+    let tree = match selected {
+        Some(t) => TreeRef::Owned(t),
+        None => TreeRef::Snapshot(snap),
+    };
+    Ok(data_content(NMDA_NS, tree, flags))
 }
 
 fn origin_filter_present(op: &Element) -> bool {

@@ -16,7 +16,7 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tracing::{debug, info};
 
 use super::framing::{encode, Decoder, Framing, FramingError};
-use super::ops::{self, Outcome};
+use super::ops::{self, Outcome, Reply};
 use super::xml::{self, escape};
 use super::{Server, BASE_1_0, BASE_1_1, BASE_NS};
 use crate::error::{Error, ErrorTag, ErrorType};
@@ -134,7 +134,7 @@ where
                 Err(e) => {
                     let err = Error::operation_failed(format!("internal error: {e}"));
                     let reply = ops::error_reply(server, "", &crate::error::Errors::from(err));
-                    ops::Handled { reply, outcome: Outcome::Continue, errors: 1 }
+                    ops::Handled { reply: Reply::Text(reply), outcome: Outcome::Continue, errors: 1 }
                 }
             };
             counters.in_rpcs.fetch_add(1, Ordering::Relaxed);
@@ -147,10 +147,7 @@ where
                 counters.in_bad_rpcs.fetch_add(1, Ordering::Relaxed);
                 server.stats.in_bad_rpcs.fetch_add(1, Ordering::Relaxed);
             }
-            if let Err(e) = stream.write_all(&encode(framing, reply.as_bytes())).await {
-                return format!("write failed: {e}");
-            }
-            if let Err(e) = stream.flush().await {
+            if let Err(e) = send_reply(stream, framing, reply).await {
                 return format!("write failed: {e}");
             }
             if matches!(outcome, Outcome::Close) {
@@ -173,6 +170,76 @@ where
             _ = kill.notified() => return "killed by kill-session".into(),
         }
     }
+}
+
+/// Pieces of a streamed reply: one chunk of chunked framing each.
+const STREAM_PIECE: usize = 256 * 1024;
+
+/// Writes one reply. A tree reply is printed by libyang on a blocking
+/// thread into pieces that are framed and written as they come, so the
+/// print and the transport overlap and the reply is never whole in memory.
+async fn send_reply<S: AsyncWrite + Unpin>(
+    stream: &mut S,
+    framing: Framing,
+    reply: Reply,
+) -> std::io::Result<()> {
+    let (head, tree, flags, tail) = match reply {
+        Reply::Text(t) => {
+            stream.write_all(&encode(framing, t.as_bytes())).await?;
+            return stream.flush().await;
+        }
+        Reply::Tree { head, tree, flags, tail } => (head, tree, flags, tail),
+    };
+    let (tx, mut rx) = tokio::sync::mpsc::channel::<Vec<u8>>(4);
+    let printer = tokio::task::spawn_blocking(move || {
+        let root = tree.tree().reference().map_or(std::ptr::null_mut(), |n| n.as_raw());
+        let mut buf = Vec::with_capacity(STREAM_PIECE);
+        let mut sink = |b: &[u8]| {
+            buf.extend_from_slice(b);
+            if buf.len() < STREAM_PIECE {
+                return true;
+            }
+            let full = std::mem::replace(&mut buf, Vec::with_capacity(STREAM_PIECE));
+            tx.blocking_send(full).is_ok()
+        };
+        // SAFETY: `tree` (a snapshot or our own copy) lives to the end of
+        // this closure; printing only reads it.
+        let r = unsafe { crate::schema::ffi::print_streaming(root, false, flags.bits(), &mut sink) };
+        if r.is_ok() && !buf.is_empty() {
+            let _ = tx.blocking_send(buf);
+        }
+        drop(tree);
+        r
+    });
+    let piece = |bytes: &[u8]| -> Vec<u8> {
+        match framing {
+            Framing::Eom => bytes.to_vec(),
+            Framing::Chunked => {
+                let mut v = format!("\n#{}\n", bytes.len()).into_bytes();
+                v.extend_from_slice(bytes);
+                v
+            }
+        }
+    };
+    stream.write_all(&piece(head.as_bytes())).await?;
+    while let Some(chunk) = rx.recv().await {
+        if framing == Framing::Chunked {
+            stream.write_all(format!("\n#{}\n", chunk.len()).as_bytes()).await?;
+        }
+        stream.write_all(&chunk).await?;
+    }
+    match printer.await {
+        Ok(Ok(())) => {}
+        // Half a reply is out: the session cannot go on.
+        _ => return Err(std::io::Error::other("printing the reply failed")),
+    }
+    stream.write_all(&piece(tail.as_bytes())).await?;
+    let end: &[u8] = match framing {
+        Framing::Eom => super::framing::EOM,
+        Framing::Chunked => b"\n##\n",
+    };
+    stream.write_all(end).await?;
+    stream.flush().await
 }
 
 /// The reply to a broken byte stream: `too-big` for an oversized message,

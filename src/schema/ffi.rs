@@ -1063,3 +1063,52 @@ pub unsafe fn validate_op_input(op_tree: RawNode, dep_tree: RawNode) -> Result<(
         ffi::lyd_validate_op(op_tree, dep_tree, ffi::lyd_type::LYD_TYPE_RPC_YANG, std::ptr::null_mut())
     })
 }
+
+/// Prints the whole tree of `node` (all its siblings, from the first) in
+/// XML or JSON with `LYD_PRINT_*` options, handing the text to `sink` in
+/// pieces as libyang produces it. `sink` returns false to stop the print
+/// (the reader went away); the result is then an error.
+///
+/// # Safety
+/// See the section comment; `node` is NULL or a live node.
+pub unsafe fn print_streaming(
+    node: RawNode,
+    json: bool,
+    opts: u32,
+    sink: &mut dyn FnMut(&[u8]) -> bool,
+) -> Result<(), u32> {
+    unsafe extern "C" fn write_clb(
+        user: *mut std::ffi::c_void,
+        buf: *const std::ffi::c_void,
+        count: usize,
+    ) -> isize {
+        // SAFETY: `user` is the `&mut &mut dyn FnMut` below, alive for the
+        // print; libyang hands `count` readable bytes at `buf`.
+        unsafe {
+            let sink = &mut *(user as *mut &mut dyn FnMut(&[u8]) -> bool);
+            let bytes =
+                if count == 0 { &[][..] } else { std::slice::from_raw_parts(buf as *const u8, count) };
+            if sink(bytes) {
+                count as isize
+            } else {
+                -1
+            }
+        }
+    }
+    if node.is_null() {
+        return Ok(());
+    }
+    let format = if json { ffi::LYD_FORMAT::LYD_JSON } else { ffi::LYD_FORMAT::LYD_XML };
+    let mut sink_ref: &mut dyn FnMut(&[u8]) -> bool = sink;
+    let user = (&mut sink_ref) as *mut &mut dyn FnMut(&[u8]) -> bool as *mut std::ffi::c_void;
+    let mut out: *mut ffi::ly_out = std::ptr::null_mut();
+    // SAFETY: the callback and its argument outlive `out`, freed below;
+    // `node` is live (contract).
+    unsafe {
+        ok(ffi::ly_out_new_clb(Some(write_clb), user, &mut out))?;
+        // lyd_print_all prints every sibling and refuses the flag itself.
+        let r = ffi::lyd_print_all(out, node, format, opts & !ffi::LYD_PRINT_WITHSIBLINGS);
+        ffi::ly_out_free(out, None, 0);
+        ok(r)
+    }
+}
