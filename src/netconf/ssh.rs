@@ -67,8 +67,22 @@ pub fn config(
     let mut methods = MethodSet::empty();
     methods.push(MethodKind::Password);
     methods.push(MethodKind::PublicKey);
+    // russh leaves aes128-gcm out of its defaults; OpenSSH and paramiko
+    // clients pinned to it (the bench harness is) could not connect.
+    let preferred = russh::Preferred {
+        cipher: std::borrow::Cow::Borrowed(&[
+            russh::cipher::CHACHA20_POLY1305,
+            russh::cipher::AES_256_GCM,
+            russh::cipher::AES_128_GCM,
+            russh::cipher::AES_256_CTR,
+            russh::cipher::AES_192_CTR,
+            russh::cipher::AES_128_CTR,
+        ]),
+        ..russh::Preferred::default()
+    };
     russh::server::Config {
         methods,
+        preferred,
         auth_rejection_time: auth_failure_delay,
         auth_rejection_time_initial: Some(Duration::ZERO),
         keys,
