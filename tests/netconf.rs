@@ -749,3 +749,23 @@ async fn large_replies_stream_in_both_framings() {
         c.ok("<discard-changes/>").await;
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn repeated_reads_of_running_follow_every_commit() {
+    // Running's printed text is kept per transaction: a read after a commit,
+    // or with other with-defaults, must never see the kept text.
+    let env = env();
+    let mut c = Client::connect(&env, true).await;
+    c.ok(&edit("running", ITEM_A)).await;
+    let first = c.rpc(&get_config("running", "")).await;
+    let again = c.rpc(&get_config("running", "")).await;
+    assert_eq!(first.split_once('>').unwrap().1, again.split_once('>').unwrap().1);
+    let all = c.rpc(&get_config("running", "<with-defaults xmlns=\"urn:ietf:params:xml:ns:yang:ietf-netconf-with-defaults\">report-all</with-defaults>")).await;
+    assert!(all.contains("<counter>7</counter>") && !first.contains("<counter>"), "{all}");
+    let mut other = Client::connect(&env, false).await;
+    other.ok(&edit("running", ITEM_B)).await;
+    let after = c.rpc(&get_config("running", "")).await;
+    assert!(after.contains("<name>b</name>"), "{after}");
+    let eom = other.rpc(&get_config("running", "")).await;
+    assert!(eom.contains("<name>b</name>") && eom.ends_with("</data></rpc-reply>"), "{eom}");
+}

@@ -132,6 +132,7 @@ pub struct Server {
     pub dropped_sessions: AtomicU32,
     handlers: RwLock<HashMap<(String, String), Arc<dyn RpcHandler>>>,
     lock_times: Mutex<HashMap<Datastore, (SessionId, SystemTime)>>,
+    print_cache: Mutex<Option<(ops::PrintKey, Arc<Vec<u8>>)>>,
 }
 
 impl Server {
@@ -150,6 +151,7 @@ impl Server {
             dropped_sessions: AtomicU32::new(0),
             handlers: RwLock::new(HashMap::new()),
             lock_times: Mutex::new(HashMap::new()),
+            print_cache: Mutex::new(None),
         });
         server.ds.add_state_provider(Arc::new(monitoring::Provider::new(Arc::downgrade(&server))));
         server
@@ -226,6 +228,20 @@ impl Server {
                 true
             }
             None => false,
+        }
+    }
+
+    /// Running's printed text for `key`, if the last print kept is that one.
+    pub(crate) fn cached_print(&self, key: ops::PrintKey) -> Option<Arc<Vec<u8>>> {
+        let c = self.print_cache.lock().unwrap_or_else(|p| p.into_inner());
+        c.as_ref().filter(|(k, _)| *k == key).map(|(_, b)| b.clone())
+    }
+
+    /// Keeps running's printed text (one at a time: the newest wins).
+    pub(crate) fn keep_print(&self, key: ops::PrintKey, body: Vec<u8>) {
+        let mut c = self.print_cache.lock().unwrap_or_else(|p| p.into_inner());
+        if c.as_ref().is_none_or(|(k, _)| k.txid <= key.txid) {
+            *c = Some((key, Arc::new(body)));
         }
     }
 

@@ -46,7 +46,29 @@ pub struct Handled {
 /// and the reply is never held twice in memory).
 pub enum Reply {
     Text(String),
-    Tree { head: String, tree: TreeRef, flags: DataPrinterFlags, tail: String },
+    /// A tree printed while it is sent; with `cache`, the printed text is
+    /// kept for the next reply of the same running content.
+    Tree {
+        head: String,
+        tree: TreeRef,
+        flags: DataPrinterFlags,
+        tail: String,
+        cache: Option<PrintKey>,
+    },
+    /// Text printed for an earlier reply of the same content.
+    Cached {
+        head: String,
+        body: Arc<Vec<u8>>,
+        tail: String,
+    },
+}
+
+/// What a printed running datastore is kept under: its transaction id (a
+/// running content has exactly one) and the printer flags.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PrintKey {
+    pub txid: u64,
+    pub flags: u32,
 }
 
 impl Reply {
@@ -54,9 +76,12 @@ impl Reply {
     pub fn into_text(self) -> Result<String, Errors> {
         match self {
             Reply::Text(t) => Ok(t),
-            Reply::Tree { head, tree, flags, tail } => {
+            Reply::Tree { head, tree, flags, tail, .. } => {
                 let body = print_tree(tree.tree(), DataFormat::XML, flags)?;
                 Ok(format!("{head}{body}{tail}"))
+            }
+            Reply::Cached { head, body, tail } => {
+                Ok(format!("{head}{}{tail}", String::from_utf8_lossy(&body)))
             }
         }
     }
@@ -85,6 +110,11 @@ enum Content {
         ns: &'static str,
         tree: TreeRef,
         flags: DataPrinterFlags,
+        cache: Option<PrintKey>,
+    },
+    /// Running's printed text, from the print cache.
+    Cached {
+        body: Arc<Vec<u8>>,
     },
     /// `<data>` with no content.
     Empty(&'static str),
@@ -183,10 +213,26 @@ pub fn handle(server: &Server, session: SessionId, user: &str, msg: &[u8]) -> Ha
                     let empty = format!("{}/>", &open[..open.len() - 1]);
                     (Reply::Text(out + &empty + "</rpc-reply>"), Outcome::Continue)
                 }
-                Content::Data { ns, tree, flags } => {
+                Content::Data { ns, tree, flags, cache } => {
                     out.push_str(&data_open(ns));
                     let tail = "</data></rpc-reply>".to_string();
-                    (Reply::Tree { head: out, tree, flags, tail }, Outcome::Continue)
+                    match tree {
+                        // A filtered selection is usually small: printed here,
+                        // sent whole (streaming costs a thread hand-off).
+                        TreeRef::Owned(t) => match print_tree(&t, DataFormat::XML, flags) {
+                            Ok(body) => (Reply::Text(out + &body + &tail), Outcome::Continue),
+                            Err(e) => {
+                                let errs = Errors::from(e);
+                                (Reply::Text(error_reply(server, &attrs, &errs)), Outcome::Continue)
+                            }
+                        },
+                        tree => (Reply::Tree { head: out, tree, flags, tail, cache }, Outcome::Continue),
+                    }
+                }
+                Content::Cached { body } => {
+                    out.push_str("<data>");
+                    let tail = "</data></rpc-reply>".to_string();
+                    (Reply::Cached { head: out, body, tail }, Outcome::Continue)
                 }
             };
             Handled { reply, outcome, errors: 0 }
@@ -428,7 +474,7 @@ fn data_content(ns: &'static str, tree: TreeRef, flags: DataPrinterFlags) -> Con
     if tree.tree().reference().is_none() {
         Content::Empty(ns)
     } else {
-        Content::Data { ns, tree, flags }
+        Content::Data { ns, tree, flags, cache: None }
     }
 }
 
@@ -440,6 +486,18 @@ fn get_config(c: &Ctx<'_>, op: &Element) -> OpResult {
     let wd = with_defaults(op)?;
     let filter = filter::parse(c.server.schema().context(), op.child(BASE_NS, "filter"))?;
     match c.server.ds.snapshot(ds) {
+        // The whole of running: printed once per transaction.
+        Some(snap) if ds == Datastore::Running && filter == Filter::All => {
+            let flags = PRINT | wd;
+            let key = PrintKey { txid: snap.txid(), flags: flags.bits() };
+            if let Some(body) = c.server.cached_print(key) {
+                return Ok(Content::Cached { body });
+            }
+            Ok(match data_content(BASE_NS, TreeRef::Snapshot(snap), flags) {
+                Content::Data { ns, tree, flags, .. } => Content::Data { ns, tree, flags, cache: Some(key) },
+                other => other,
+            })
+        }
         Some(snap) => filtered(c, snap, &filter, wd, BASE_NS),
         // No startup yet, or deleted by delete-config: empty.
         None if ds == Datastore::Startup => Ok(Content::Empty(BASE_NS)),

@@ -147,7 +147,7 @@ where
                 counters.in_bad_rpcs.fetch_add(1, Ordering::Relaxed);
                 server.stats.in_bad_rpcs.fetch_add(1, Ordering::Relaxed);
             }
-            if let Err(e) = send_reply(stream, framing, reply).await {
+            if let Err(e) = send_reply(server, stream, framing, reply).await {
                 return format!("write failed: {e}");
             }
             if matches!(outcome, Outcome::Close) {
@@ -179,61 +179,77 @@ const STREAM_PIECE: usize = 256 * 1024;
 /// thread into pieces that are framed and written as they come, so the
 /// print and the transport overlap and the reply is never whole in memory.
 async fn send_reply<S: AsyncWrite + Unpin>(
+    server: &Arc<Server>,
     stream: &mut S,
     framing: Framing,
     reply: Reply,
 ) -> std::io::Result<()> {
-    let (head, tree, flags, tail) = match reply {
+    let (head, tree, flags, tail, cache) = match reply {
         Reply::Text(t) => {
             stream.write_all(&encode(framing, t.as_bytes())).await?;
             return stream.flush().await;
         }
-        Reply::Tree { head, tree, flags, tail } => (head, tree, flags, tail),
+        Reply::Cached { head, body, tail } => {
+            write_piece(stream, framing, head.as_bytes()).await?;
+            for piece in body.chunks(STREAM_PIECE) {
+                write_piece(stream, framing, piece).await?;
+            }
+            return finish(stream, framing, &tail).await;
+        }
+        Reply::Tree { head, tree, flags, tail, cache } => (head, tree, flags, tail, cache),
     };
     let (tx, mut rx) = tokio::sync::mpsc::channel::<Vec<u8>>(4);
+    let srv = server.clone();
     let printer = tokio::task::spawn_blocking(move || {
         let root = tree.tree().reference().map_or(std::ptr::null_mut(), |n| n.as_raw());
-        let mut buf = Vec::with_capacity(STREAM_PIECE);
+        let mut kept: Option<Vec<u8>> = cache.map(|_| Vec::new());
         let mut sink = |b: &[u8]| {
-            buf.extend_from_slice(b);
-            if buf.len() < STREAM_PIECE {
-                return true;
+            if let Some(k) = kept.as_mut() {
+                k.extend_from_slice(b);
             }
-            let full = std::mem::replace(&mut buf, Vec::with_capacity(STREAM_PIECE));
-            tx.blocking_send(full).is_ok()
+            tx.blocking_send(b.to_vec()).is_ok()
         };
         // SAFETY: `tree` (a snapshot or our own copy) lives to the end of
         // this closure; printing only reads it.
-        let r = unsafe { crate::schema::ffi::print_streaming(root, false, flags.bits(), &mut sink) };
-        if r.is_ok() && !buf.is_empty() {
-            let _ = tx.blocking_send(buf);
+        let r = unsafe {
+            crate::schema::ffi::print_streaming(root, false, flags.bits(), STREAM_PIECE, &mut sink)
+        };
+        if let (Ok(()), Some(key), Some(body)) = (&r, cache, kept) {
+            srv.keep_print(key, body);
         }
         drop(tree);
         r
     });
-    let piece = |bytes: &[u8]| -> Vec<u8> {
-        match framing {
-            Framing::Eom => bytes.to_vec(),
-            Framing::Chunked => {
-                let mut v = format!("\n#{}\n", bytes.len()).into_bytes();
-                v.extend_from_slice(bytes);
-                v
-            }
-        }
-    };
-    stream.write_all(&piece(head.as_bytes())).await?;
+    write_piece(stream, framing, head.as_bytes()).await?;
     while let Some(chunk) = rx.recv().await {
-        if framing == Framing::Chunked {
-            stream.write_all(format!("\n#{}\n", chunk.len()).as_bytes()).await?;
-        }
-        stream.write_all(&chunk).await?;
+        write_piece(stream, framing, &chunk).await?;
     }
     match printer.await {
         Ok(Ok(())) => {}
         // Half a reply is out: the session cannot go on.
         _ => return Err(std::io::Error::other("printing the reply failed")),
     }
-    stream.write_all(&piece(tail.as_bytes())).await?;
+    finish(stream, framing, &tail).await
+}
+
+/// One piece of a reply: a chunk in chunked framing, raw bytes in EOM.
+async fn write_piece<S: AsyncWrite + Unpin>(
+    stream: &mut S,
+    framing: Framing,
+    bytes: &[u8],
+) -> std::io::Result<()> {
+    if bytes.is_empty() {
+        return Ok(());
+    }
+    if framing == Framing::Chunked {
+        stream.write_all(format!("\n#{}\n", bytes.len()).as_bytes()).await?;
+    }
+    stream.write_all(bytes).await
+}
+
+/// The last piece and the end of the message.
+async fn finish<S: AsyncWrite + Unpin>(stream: &mut S, framing: Framing, tail: &str) -> std::io::Result<()> {
+    write_piece(stream, framing, tail.as_bytes()).await?;
     let end: &[u8] = match framing {
         Framing::Eom => super::framing::EOM,
         Framing::Chunked => b"\n##\n",

@@ -1066,8 +1066,13 @@ pub unsafe fn validate_op_input(op_tree: RawNode, dep_tree: RawNode) -> Result<(
 
 /// Prints the whole tree of `node` (all its siblings, from the first) in
 /// XML or JSON with `LYD_PRINT_*` options, handing the text to `sink` in
-/// pieces as libyang produces it. `sink` returns false to stop the print
-/// (the reader went away); the result is then an error.
+/// pieces of about `piece` bytes as libyang produces it. `sink` returns
+/// false to stop the print (the reader went away); the result is then an
+/// error.
+///
+/// libyang formats through stdio here: its callback output would allocate
+/// per token, so the output is a glibc `fopencookie` stream whose buffer
+/// (`piece` bytes) is flushed to `sink`.
 ///
 /// # Safety
 /// See the section comment; `node` is NULL or a live node.
@@ -1075,15 +1080,29 @@ pub unsafe fn print_streaming(
     node: RawNode,
     json: bool,
     opts: u32,
+    piece: usize,
     sink: &mut dyn FnMut(&[u8]) -> bool,
 ) -> Result<(), u32> {
-    unsafe extern "C" fn write_clb(
+    #[repr(C)]
+    struct CookieIo {
+        read: Option<unsafe extern "C" fn(*mut std::ffi::c_void, *mut c_char, usize) -> isize>,
+        write: Option<unsafe extern "C" fn(*mut std::ffi::c_void, *const c_char, usize) -> isize>,
+        seek: Option<unsafe extern "C" fn(*mut std::ffi::c_void, *mut i64, i32) -> i32>,
+        close: Option<unsafe extern "C" fn(*mut std::ffi::c_void) -> i32>,
+    }
+    unsafe extern "C" {
+        fn fopencookie(cookie: *mut std::ffi::c_void, mode: *const c_char, io: CookieIo) -> *mut ffi::FILE;
+        fn setvbuf(f: *mut ffi::FILE, buf: *mut c_char, mode: i32, size: usize) -> i32;
+        fn fclose(f: *mut ffi::FILE) -> i32;
+    }
+    const IOFBF: i32 = 0; // glibc _IOFBF
+    unsafe extern "C" fn write_cookie(
         user: *mut std::ffi::c_void,
-        buf: *const std::ffi::c_void,
+        buf: *const c_char,
         count: usize,
     ) -> isize {
-        // SAFETY: `user` is the `&mut &mut dyn FnMut` below, alive for the
-        // print; libyang hands `count` readable bytes at `buf`.
+        // SAFETY: `user` is the `&mut &mut dyn FnMut` below, alive until
+        // fclose; stdio hands `count` readable bytes at `buf`.
         unsafe {
             let sink = &mut *(user as *mut &mut dyn FnMut(&[u8]) -> bool);
             let bytes =
@@ -1101,14 +1120,28 @@ pub unsafe fn print_streaming(
     let format = if json { ffi::LYD_FORMAT::LYD_JSON } else { ffi::LYD_FORMAT::LYD_XML };
     let mut sink_ref: &mut dyn FnMut(&[u8]) -> bool = sink;
     let user = (&mut sink_ref) as *mut &mut dyn FnMut(&[u8]) -> bool as *mut std::ffi::c_void;
-    let mut out: *mut ffi::ly_out = std::ptr::null_mut();
-    // SAFETY: the callback and its argument outlive `out`, freed below;
-    // `node` is live (contract).
+    let io = CookieIo { read: None, write: Some(write_cookie), seek: None, close: None };
+    // SAFETY: the cookie (`user`) outlives the stream, closed below; the
+    // stream is fully buffered with stdio's own buffer; `node` is live.
     unsafe {
-        ok(ffi::ly_out_new_clb(Some(write_clb), user, &mut out))?;
-        // lyd_print_all prints every sibling and refuses the flag itself.
-        let r = ffi::lyd_print_all(out, node, format, opts & !ffi::LYD_PRINT_WITHSIBLINGS);
-        ffi::ly_out_free(out, None, 0);
-        ok(r)
+        let f = fopencookie(user, c"w".as_ptr(), io);
+        if f.is_null() {
+            return Err(ffi::LY_ERR::LY_EMEM);
+        }
+        setvbuf(f, std::ptr::null_mut(), IOFBF, piece);
+        let mut out: *mut ffi::ly_out = std::ptr::null_mut();
+        let r = ok(ffi::ly_out_new_file(f, &mut out)).and_then(|_| {
+            // lyd_print_all prints every sibling and refuses the flag itself.
+            let r = ok(ffi::lyd_print_all(out, node, format, opts & !ffi::LYD_PRINT_WITHSIBLINGS));
+            ffi::ly_out_free(out, None, 0);
+            r
+        });
+        // fclose flushes the rest through the cookie.
+        let closed = fclose(f);
+        r?;
+        if closed != 0 {
+            return Err(ffi::LY_ERR::LY_ESYS);
+        }
+        Ok(())
     }
 }
