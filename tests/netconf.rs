@@ -29,6 +29,10 @@ const NC_TEST: &str = r#"module nc-test {
       leaf value { type string; }
       leaf counter { type uint32; default 7; }
       leaf-list tags { type string; }
+      action reset {
+        input { leaf to { type uint32; } }
+        output { leaf was { type string; } }
+      }
     }
     container opts { leaf level { type uint8; default 3; } leaf label { type string; } }
     leaf-list order { type string; ordered-by user; }
@@ -65,6 +69,15 @@ impl RpcHandler for Ping {
     }
 }
 
+struct Reset;
+impl RpcHandler for Reset {
+    fn call(&self, call: &RpcCall<'_>) -> Result<String, Errors> {
+        let name =
+            call.input_xml.split("<name>").nth(1).and_then(|s| s.split("</name>").next()).unwrap_or("");
+        Ok(format!("<was xmlns=\"urn:test:nc\">{name}</was>"))
+    }
+}
+
 struct Env {
     server: Arc<Server>,
     _dir: tempfile::TempDir,
@@ -75,6 +88,7 @@ fn env_with(limits: Limits) -> Env {
     let ds = Datastores::open(schema(), dir.path(), Options::default()).unwrap();
     let server = Server::new(ds, limits);
     server.register_rpc("urn:test:nc", "ping", Arc::new(Ping));
+    server.register_rpc("urn:test:nc", "reset", Arc::new(Reset));
     Env { server, _dir: dir }
 }
 
@@ -706,6 +720,21 @@ async fn module_rpcs_dispatch_to_handlers() {
     c.err(r#"<ping xmlns="urn:test:nc"><msg>hi</msg><bogus/></ping>"#, "unknown-element").await;
     c.err(r#"<unimplemented xmlns="urn:test:nc"/>"#, "operation-not-supported").await;
     c.err(r#"<nothing xmlns="urn:test:nc"/>"#, "operation-not-supported").await;
+    // An action on a list entry that exists; input checked; a missing entry.
+    c.ok(&edit("running", ITEM_A)).await;
+    let action = |name: &str, input: &str| {
+        format!("<action xmlns=\"urn:ietf:params:xml:ns:yang:1\"><top xmlns=\"urn:test:nc\"><item><name>{name}</name><reset>{input}</reset></item></top></action>")
+    };
+    let r = c.rpc(&action("a", "<to>5</to>")).await;
+    assert!(r.contains("<was xmlns=\"urn:test:nc\">a</was>"), "{r}");
+    c.err(&action("a", "<to>x</to>"), "invalid-value").await;
+    let r = c.err(&action("zz", ""), "data-missing").await;
+    assert!(r.contains("item[nc-test:name='zz']</error-path>"), "{r}");
+    c.err(
+        "<action xmlns=\"urn:ietf:params:xml:ns:yang:1\"><top xmlns=\"urn:test:nc\"/></action>",
+        "operation-not-supported",
+    )
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

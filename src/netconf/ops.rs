@@ -1012,15 +1012,24 @@ fn action(c: &Ctx<'_>, op: &Element) -> OpResult {
 }
 
 fn find_action<'e>(ctx: &yang3::context::Context, e: &'e Element) -> Option<&'e Element> {
-    if let Some(ns) = &e.ns {
-        let is_action = ctx.get_module_implemented_ns(ns).is_some_and(|m| {
-            m.traverse().any(|n| n.name() == e.local && n.kind() == yang3::schema::SchemaNodeKind::Action)
-        });
-        if is_action {
-            return Some(e);
+    fn walk<'e>(ctx: &yang3::context::Context, e: &'e Element, parent: &str) -> Option<&'e Element> {
+        let module = ctx.get_module_implemented_ns(e.ns.as_deref()?)?;
+        if !crate::schema::is_identifier(&e.local) {
+            return None;
+        }
+        let path = format!("{parent}/{}:{}", module.name(), e.local);
+        let node = ctx.find_path(&path).ok()?;
+        match node.kind() {
+            yang3::schema::SchemaNodeKind::Action => Some(e),
+            yang3::schema::SchemaNodeKind::Container | yang3::schema::SchemaNodeKind::List => {
+                e.children.iter().find_map(|c| walk(ctx, c, &path))
+            }
+            _ => None,
         }
     }
-    e.children.iter().find_map(|c| find_action(ctx, c))
+    let found = walk(ctx, e, "");
+    let _ = ffi::take_errors(ctx);
+    found
 }
 
 #[derive(Clone, Copy)]
@@ -1072,6 +1081,20 @@ fn call_handler(c: &Ctx<'_>, op: &Element, ns: &str, name: &str, kind: DataOpera
         } else {
             errs
         });
+    }
+    if let DataOperation::Action = kind {
+        // RFC 7950 §7.15: the action's parent must exist.
+        // SAFETY: `tree` is ours; the running snapshot is held.
+        let parent = unsafe { ffi::action_parent_path(op_root) };
+        if let Some(path) = parent {
+            if unsafe { ffi::find_path(dep, &path) }.is_none() {
+                let _ = ffi::take_errors(ctx);
+                return Err(Errors::from(
+                    Error::data_missing(path)
+                        .with_message(format!("the node of action {name} does not exist")),
+                ));
+            }
+        }
     }
     let Some(handler) = c.server.handler(ns, name) else {
         return Err(Errors::from(

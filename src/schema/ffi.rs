@@ -1145,3 +1145,42 @@ pub unsafe fn print_streaming(
         Ok(())
     }
 }
+
+/// The data path of the parent of the action in the operation tree of
+/// `root` (`None` for an RPC or when no action is found): where the
+/// action's target must exist in the datastore.
+///
+/// # Safety
+/// See the section comment; `root` is NULL or a live operation tree.
+pub unsafe fn action_parent_path(root: RawNode) -> Option<String> {
+    // SAFETY: walks the live tree of `root` downwards.
+    unsafe {
+        let mut n = root;
+        while !n.is_null() {
+            let s = node_schema(n);
+            if s.is_null() {
+                return None;
+            }
+            if u32::from(schema_kind(s).0) & ffi::LYS_ACTION != 0 {
+                let p = node_parent(n);
+                return (!p.is_null()).then(|| node_path(p, false));
+            }
+            // Descend into the one inner child (keys are terms).
+            let mut c = node_first_child(n);
+            let mut next = std::ptr::null_mut();
+            while !c.is_null() {
+                let cs = node_schema(c);
+                if !cs.is_null()
+                    && u32::from(schema_kind(cs).0) & (ffi::LYS_CONTAINER | ffi::LYS_LIST | ffi::LYS_ACTION)
+                        != 0
+                {
+                    next = c;
+                    break;
+                }
+                c = node_next(c);
+            }
+            n = next;
+        }
+        None
+    }
+}
