@@ -328,6 +328,20 @@ fn journal_error(e: JournalError) -> Errors {
 }
 
 /// A tree from raw nodes (NULL: empty).
+/// Moves every node of `source` into `target` (libyang merge).
+pub(crate) fn merge_into(
+    ctx: &'static Context,
+    target: DataTree<'static>,
+    source: DataTree<'static>,
+) -> Result<DataTree<'static>, Errors> {
+    let mut root = target.into_raw();
+    // SAFETY: both trees are ours; `source` is consumed.
+    let r = unsafe { ffi::merge_destruct(&mut root, source.into_raw()) };
+    let tree = tree_of(ctx, root);
+    r.map_err(|e| op_failed(format!("merging trees failed (libyang {e})")))?;
+    Ok(tree)
+}
+
 pub(crate) fn tree_of(ctx: &'static Context, root: RawNode) -> DataTree<'static> {
     if root.is_null() {
         return DataTree::new(ctx);
@@ -455,7 +469,7 @@ impl Datastores {
     pub fn operational(&self, with_origin: bool) -> Result<Arc<Snapshot>, Errors> {
         let ctx = ctx(self.inner.schema);
         let running = self.running();
-        let mut tree = running.tree.duplicate().map_err(|e| op_failed(format!("copy: {e}")))?;
+        let tree = running.tree.duplicate().map_err(|e| op_failed(format!("copy: {e}")))?;
         if with_origin {
             let mut n = tree.raw();
             while !n.is_null() {
@@ -466,6 +480,16 @@ impl Datastores {
                 }
             }
         }
+        let tree = merge_into(ctx, tree, self.state()?)?;
+        Ok(Arc::new(Snapshot { tree, txid: running.txid, time: running.time }))
+    }
+
+    /// The providers' state data alone (config false nodes with the config
+    /// ancestors and keys they hang under), without running's copy. Readers
+    /// that select a part of operational select from running and from this.
+    pub fn state(&self) -> Result<DataTree<'static>, Errors> {
+        let ctx = ctx(self.inner.schema);
+        let mut tree = DataTree::new(ctx);
         let providers = read(&self.inner.providers).clone();
         for p in providers {
             let name = p.name().to_string();
@@ -473,15 +497,12 @@ impl Datastores {
                 .map_err(Errors::from)?
                 .map_err(Errors::from)?;
             if let Some(state) = state {
-                let mut root = tree.into_raw();
-                // SAFETY: both trees are ours; `state` is consumed.
-                let r = unsafe { ffi::merge_destruct(&mut root, state.into_raw()) };
-                tree = tree_of(ctx, root);
-                r.map_err(|e| op_failed(format!("state of {name} could not be merged (libyang {e})")))?;
+                tree = merge_into(ctx, tree, state)
+                    .map_err(|_| op_failed(format!("state of {name} could not be merged")))?;
             }
         }
         let _ = ffi::take_errors(ctx);
-        Ok(Arc::new(Snapshot { tree, txid: running.txid, time: running.time }))
+        Ok(tree)
     }
 
     /// Subscribes to the change events of every commit (running) and edit

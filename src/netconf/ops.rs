@@ -18,7 +18,7 @@ use super::xml::{self, escape, Element};
 use super::{RpcCall, Server, BASE_NS, DATASTORES_NS, MONITORING_NS, NMDA_NS, WITH_DEFAULTS_NS, YANG_NS};
 use crate::datastore::confirmed::{CommitParams, SessionId};
 use crate::datastore::edit::{self, DefaultOperation};
-use crate::datastore::store::tree_of;
+use crate::datastore::store::{merge_into, tree_of};
 use crate::datastore::{print_tree, Datastore, Snapshot, TestOption};
 use crate::error::{Error, ErrorInfo, ErrorTag, ErrorType, Errors};
 use crate::schema::ffi;
@@ -516,8 +516,22 @@ fn get(c: &Ctx<'_>, op: &Element) -> OpResult {
     params(op, &["filter", WD_PARAM])?;
     let wd = with_defaults(op)?;
     let filter = filter::parse(c.server.schema().context(), op.child(BASE_NS, "filter"))?;
-    let snap = c.server.ds.operational(false)?;
-    filtered(c, snap, &filter, wd, BASE_NS)
+    if filter == Filter::All {
+        let snap = c.server.ds.operational(false)?;
+        return filtered(c, snap, &filter, wd, BASE_NS);
+    }
+    // Select from running and from the state data apart: running is not
+    // copied whole for a filtered read.
+    let ctx = c.server.schema().context();
+    let running = c.server.ds.running();
+    let config = filter::select(ctx, running.tree(), &filter)?;
+    let state = filter::select(ctx, &c.server.ds.state()?, &filter)?;
+    let tree = match (config, state) {
+        (Some(a), Some(b)) => merge_into(ctx, a, b)?,
+        (Some(t), None) | (None, Some(t)) => t,
+        (None, None) => return Ok(Content::Empty(BASE_NS)),
+    };
+    Ok(data_content(BASE_NS, TreeRef::Owned(tree), PRINT | wd))
 }
 
 /// `<get-data>` (RFC 8526 §3.1.1).
