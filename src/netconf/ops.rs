@@ -153,36 +153,27 @@ pub fn handle(server: &Server, session: SessionId, user: &str, msg: &[u8]) -> Ha
         return bad(e.with_type(ErrorType::Protocol));
     }
     let attrs = echoed_attributes(&root);
+    let bad_envelope = |e: Error| Handled {
+        reply: Reply::Text(error_reply(server, &attrs, &Errors::from(e.with_type(ErrorType::Rpc)))),
+        outcome: Outcome::BadRpc,
+        errors: 1,
+    };
     if root.attr(BASE_NS, "message-id").is_none() {
-        let e = Error::missing_attribute("message-id", "rpc").with_type(ErrorType::Rpc);
-        return Handled {
-            reply: Reply::Text(error_reply(server, &attrs, &Errors::from(e))),
-            outcome: Outcome::BadRpc,
-            errors: 1,
-        };
+        return bad_envelope(Error::missing_attribute("message-id", "rpc"));
     }
     let ops: Vec<&Element> = root.children.iter().collect();
     let op = match ops.as_slice() {
         [op] => *op,
         [] => {
-            let e = Error::missing_element("operation")
-                .with_type(ErrorType::Rpc)
-                .with_message("the rpc element holds no operation");
-            return Handled {
-                reply: Reply::Text(error_reply(server, &attrs, &Errors::from(e))),
-                outcome: Outcome::BadRpc,
-                errors: 1,
-            };
+            return bad_envelope(
+                Error::missing_element("operation").with_message("the rpc element holds no operation"),
+            )
         }
         [_, second, ..] => {
-            let e = Error::unknown_element(&second.local)
-                .with_type(ErrorType::Rpc)
-                .with_message("the rpc element holds more than one operation");
-            return Handled {
-                reply: Reply::Text(error_reply(server, &attrs, &Errors::from(e))),
-                outcome: Outcome::BadRpc,
-                errors: 1,
-            };
+            return bad_envelope(
+                Error::unknown_element(&second.local)
+                    .with_message("the rpc element holds more than one operation"),
+            )
         }
     };
     let ctx = Ctx { server, session, user, source: text };
