@@ -460,6 +460,15 @@ async fn filters_subtree_and_xpath() {
         ))
         .await;
     assert!(r.contains("<item><name>b</name><value>2</value></item>"), "{r}");
+    // Selection of a leaf and of the key after it: the key comes with its
+    // entry once.
+    let r = c
+        .rpc(&get_config("running", &f(r#"<top xmlns="urn:test:nc"><item><value/><name/></item></top>"#)))
+        .await;
+    assert!(
+        r.contains("<item><name>a</name><value>1</value></item><item><name>b</name><value>2</value></item>"),
+        "{r}"
+    );
     // Selection of one leaf in every entry.
     let r =
         c.rpc(&get_config("running", &f(r#"<top xmlns="urn:test:nc"><item><value/></item></top>"#))).await;

@@ -12,11 +12,10 @@ use yang3::context::Context;
 use yang3::data::{DataFormat, DataParserFlags, DataTree, DataValidationFlags};
 use yang3::schema::{SchemaOutputFormat, SchemaPrinterFlags};
 
-use super::xml::escape;
 use super::{Server, MONITORING_NS};
 use crate::datastore::store::tree_of;
 use crate::datastore::{Datastore, StateProvider};
-use crate::error::{Error, ErrorType};
+use crate::error::{xml_text, Error, ErrorType};
 use crate::schema::{embedded, ffi, Schema};
 
 /// The yang-library content-id: libyang's module-set id, which changes
@@ -226,7 +225,7 @@ fn netconf_state_xml(server: &Server) -> String {
     let _ =
         write!(s, "<netconf-state xmlns=\"{MONITORING_NS}\" xmlns:ncm=\"{MONITORING_NS}\"><capabilities>");
     for c in server.capabilities() {
-        let _ = write!(s, "<capability>{}</capability>", escape(c));
+        let _ = write!(s, "<capability>{}</capability>", xml_text(c));
     }
     s.push_str("</capabilities><datastores>");
     for ds in [Datastore::Running, Datastore::Candidate, Datastore::Startup] {
@@ -249,9 +248,9 @@ fn netconf_state_xml(server: &Server) -> String {
             let _ = write!(
                 s,
                 "<schema><identifier>{}</identifier><version>{}</version><format>ncm:{format}</format><namespace>{}</namespace><location>NETCONF</location></schema>",
-                escape(&e.identifier),
-                escape(&e.version),
-                escape(&e.namespace)
+                xml_text(&e.identifier),
+                xml_text(&e.version),
+                xml_text(&e.namespace)
             );
         }
     }
@@ -262,7 +261,7 @@ fn netconf_state_xml(server: &Server) -> String {
             "<session><session-id>{}</session-id><transport>ncm:{}</transport><username>{}</username>",
             v.id,
             v.transport,
-            escape(&v.user)
+            xml_text(&v.user)
         );
         if let Some(h) = v.source_host {
             let _ = write!(s, "<source-host>{}</source-host>", h.ip());

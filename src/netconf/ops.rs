@@ -14,13 +14,13 @@ use yang3::data::{DataFormat, DataPrinterFlags, DataTree};
 
 use super::filter::{self, Filter};
 use super::monitoring;
-use super::xml::{self, escape, Element};
+use super::xml::{self, Element};
 use super::{RpcCall, Server, BASE_NS, DATASTORES_NS, MONITORING_NS, NMDA_NS, WITH_DEFAULTS_NS, YANG_NS};
 use crate::datastore::confirmed::{CommitParams, SessionId};
 use crate::datastore::edit::{self, DefaultOperation};
 use crate::datastore::store::{merge_into, tree_of};
 use crate::datastore::{print_tree, Datastore, Snapshot, TestOption};
-use crate::error::{Error, ErrorInfo, ErrorTag, ErrorType, Errors};
+use crate::error::{xml_attr, xml_text, Error, ErrorInfo, ErrorTag, ErrorType, Errors};
 use crate::schema::ffi;
 
 /// What the session does after sending the reply.
@@ -69,22 +69,6 @@ pub enum Reply {
 pub struct PrintKey {
     pub txid: u64,
     pub flags: u32,
-}
-
-impl Reply {
-    /// The whole reply as text (tests, and small replies).
-    pub fn into_text(self) -> Result<String, Errors> {
-        match self {
-            Reply::Text(t) => Ok(t),
-            Reply::Tree { head, tree, flags, tail, .. } => {
-                let body = print_tree(tree.tree(), DataFormat::XML, flags)?;
-                Ok(format!("{head}{body}{tail}"))
-            }
-            Reply::Cached { head, body, tail } => {
-                Ok(format!("{head}{}{tail}", String::from_utf8_lossy(&body)))
-            }
-        }
-    }
 }
 
 /// A tree a reply prints: a published snapshot, or a copy made for it.
@@ -275,7 +259,7 @@ fn echoed_attributes(rpc: &Element) -> String {
         if a.raw_name == "xmlns" {
             continue;
         }
-        let _ = write!(s, " {}=\"{}\"", a.raw_name, escape(&a.value));
+        let _ = write!(s, " {}=\"{}\"", a.raw_name, xml_attr(&a.value));
     }
     s
 }
@@ -324,10 +308,7 @@ fn dispatch(c: &Ctx<'_>, op: &Element) -> OpResult {
 }
 
 fn unknown_operation(op: &Element) -> Errors {
-    Errors::from(
-        Error::new(ErrorType::Protocol, ErrorTag::OperationNotSupported)
-            .with_message(format!("operation {} is not supported", op.local)),
-    )
+    Errors::from(Error::operation_not_supported(format!("operation {} is not supported", op.local)))
 }
 
 // ---- parameters ----
@@ -497,10 +478,7 @@ fn get_config(c: &Ctx<'_>, op: &Element) -> OpResult {
 }
 
 fn not_available(ds: Datastore) -> Errors {
-    Errors::from(
-        Error::new(ErrorType::Protocol, ErrorTag::OperationNotSupported)
-            .with_message(format!("the {} datastore is not available", ds.name())),
-    )
+    Errors::from(Error::operation_not_supported(format!("the {} datastore is not available", ds.name())))
 }
 
 fn get(c: &Ctx<'_>, op: &Element) -> OpResult {
@@ -793,7 +771,7 @@ fn get_schema(c: &Ctx<'_>, op: &Element) -> OpResult {
         }
     };
     let text = monitoring::get_schema(c.server.schema(), id, version, format)?;
-    Ok(Content::Raw(format!("<data xmlns=\"{MONITORING_NS}\">{}</data>", escape(&text))))
+    Ok(Content::Raw(format!("<data xmlns=\"{MONITORING_NS}\">{}</data>", xml_text(&text))))
 }
 
 // ---- edits ----
@@ -835,10 +813,7 @@ fn apply_config(
 }
 
 fn url_not_supported() -> Errors {
-    Errors::from(
-        Error::new(ErrorType::Protocol, ErrorTag::OperationNotSupported)
-            .with_message("the :url capability is not supported"),
-    )
+    Errors::from(Error::operation_not_supported("the :url capability is not supported"))
 }
 
 fn default_operation(e: Option<&Element>) -> Result<DefaultOperation, Errors> {
@@ -1009,10 +984,9 @@ fn action(c: &Ctx<'_>, op: &Element) -> OpResult {
             let ns = e.ns.clone().unwrap_or_default();
             call_handler(c, op, &ns, &e.local, DataOperation::Action)
         }
-        None => Err(Errors::from(
-            Error::new(ErrorType::Protocol, ErrorTag::OperationNotSupported)
-                .with_message("the action element names no action of a loaded module"),
-        )),
+        None => Err(Errors::from(Error::operation_not_supported(
+            "the action element names no action of a loaded module",
+        ))),
     }
 }
 
@@ -1102,10 +1076,9 @@ fn call_handler(c: &Ctx<'_>, op: &Element, ns: &str, name: &str, kind: DataOpera
         }
     }
     let Some(handler) = c.server.handler(ns, name) else {
-        return Err(Errors::from(
-            Error::new(ErrorType::Protocol, ErrorTag::OperationNotSupported)
-                .with_message(format!("{name} has no implementation in this server")),
-        ));
+        return Err(Errors::from(Error::operation_not_supported(format!(
+            "{name} has no implementation in this server"
+        ))));
     };
     let call = RpcCall { session: c.session, user: c.user, input_xml: &op_xml, input: &tree };
     let out = handler.call(&call)?;

@@ -17,9 +17,9 @@ use tracing::{debug, info};
 
 use super::framing::{encode, Decoder, Framing, FramingError};
 use super::ops::{self, Outcome, Reply};
-use super::xml::{self, escape};
+use super::xml;
 use super::{Server, BASE_1_0, BASE_1_1, BASE_NS};
-use crate::error::{Error, ErrorTag, ErrorType};
+use crate::error::{xml_text, Error, ErrorType};
 
 /// The server hello for session `id`.
 pub fn server_hello(server: &Server, id: u32) -> String {
@@ -27,7 +27,7 @@ pub fn server_hello(server: &Server, id: u32) -> String {
     s.push_str("<?xml version=\"1.0\" encoding=\"UTF-8\"?>");
     s.push_str(&format!("<hello xmlns=\"{BASE_NS}\"><capabilities>"));
     for c in server.capabilities() {
-        s.push_str(&format!("<capability>{}</capability>", escape(c)));
+        s.push_str(&format!("<capability>{}</capability>", xml_text(c)));
     }
     s.push_str(&format!("</capabilities><session-id>{id}</session-id></hello>"));
     s
@@ -262,8 +262,9 @@ async fn finish<S: AsyncWrite + Unpin>(stream: &mut S, framing: Framing, tail: &
 /// else `malformed-message` (RFC 6241 §4.3: no message-id can be known).
 fn framing_error_reply(server: &Server, e: &FramingError) -> String {
     let err = match e {
-        FramingError::TooBig { .. } => Error::new(ErrorType::Transport, ErrorTag::TooBig)
-            .with_message(format!("{e}; the session is closed")),
+        FramingError::TooBig { .. } => {
+            Error::too_big(format!("{e}; the session is closed")).with_type(ErrorType::Transport)
+        }
         FramingError::BadChunk(_) => Error::malformed_message(format!("{e}; the session is closed")),
     };
     ops::error_reply(server, "", &crate::error::Errors::from(err))

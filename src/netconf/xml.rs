@@ -283,24 +283,6 @@ fn start_element(s: &BytesStart<'_>, parent_scope: &[(String, String)]) -> Resul
     Ok(Element { ns, local, prefix, attrs, scope, ..Element::default() })
 }
 
-/// Escapes text for element content or a double-quoted attribute value.
-pub fn escape(s: &str) -> Cow<'_, str> {
-    if !s.contains(['&', '<', '>', '"']) {
-        return Cow::Borrowed(s);
-    }
-    let mut out = String::with_capacity(s.len() + 8);
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            c => out.push(c),
-        }
-    }
-    Cow::Owned(out)
-}
-
 /// The content of `e` (its children, as text) made self-contained for
 /// libyang: each top-level child start tag gets the declarations of the
 /// prefixes in scope it does not declare itself.
@@ -314,9 +296,9 @@ pub fn inner_xml(source: &str, e: &Element) -> String {
         out.push_str(&source[c.span.0..tag_name_end]);
         for (p, ns) in inherited(e, c) {
             if p.is_empty() {
-                out.push_str(&format!(" xmlns=\"{}\"", escape(ns)));
+                out.push_str(&format!(" xmlns=\"{}\"", crate::error::xml_attr(ns)));
             } else {
-                out.push_str(&format!(" xmlns:{p}=\"{}\"", escape(ns)));
+                out.push_str(&format!(" xmlns:{p}=\"{}\"", crate::error::xml_attr(ns)));
             }
         }
         out.push_str(&source[tag_name_end..c.span.1]);

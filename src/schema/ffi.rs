@@ -949,7 +949,8 @@ pub unsafe fn copy_into(result: &mut RawNode, node: RawNode) -> Result<(), u32> 
             anc = node_parent(anc);
         }
         if !target.is_null() && anc == node_parent(node) {
-            // The parent exists: a plain copy under it, unless there is one.
+            // The parent exists: a plain copy under it, unless there is one
+            // (a list key, created with its entry by an earlier copy).
             if find_path(*result, &node_path(node, false)).is_some() {
                 return Ok(());
             }
