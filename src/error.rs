@@ -233,7 +233,8 @@ impl ErrorTag {
     /// The alternatives:
     /// - invalid-value: 404 when the request URI names no resource
     ///   (RFC 8040 §3.5.3, §4), 406 when no acceptable media type can be
-    ///   returned (§4.3);
+    ///   returned (§4.3), 415 when the request body's media type is not
+    ///   one the resource takes (§5.2, RFC 9110 §15.5.16);
     /// - too-big: 413 for a request, 400 for a response that would be too
     ///   big;
     /// - access-denied: 401 when the client is not authenticated, 403 when
@@ -245,7 +246,7 @@ impl ErrorTag {
     pub fn http_statuses(self) -> &'static [u16] {
         match self {
             ErrorTag::InUse => &[409],
-            ErrorTag::InvalidValue => &[400, 404, 406],
+            ErrorTag::InvalidValue => &[400, 404, 406, 415],
             ErrorTag::TooBig => &[413, 400],
             ErrorTag::MissingAttribute => &[400],
             ErrorTag::BadAttribute => &[400],

@@ -8,5 +8,6 @@ pub mod diag;
 pub mod error;
 pub mod logging;
 pub mod netconf;
+pub mod restconf;
 pub mod schema;
 pub mod serve;

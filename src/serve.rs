@@ -1,7 +1,6 @@
 //! `occd serve`: the long-running server. It prepares the data directory
 //! and the users, loads and reports the module set, opens the datastores,
-//! serves NETCONF over SSH, and stops cleanly on SIGINT or SIGTERM. The
-//! RESTCONF listener attaches here when it lands.
+//! serves NETCONF over SSH and RESTCONF over HTTPS, and stops cleanly on SIGINT or SIGTERM.
 
 use std::fs::{self, File, OpenOptions};
 use std::io::Write as _;
@@ -18,6 +17,7 @@ use tracing::{info, warn};
 use crate::config::Config;
 use crate::datastore::{Datastores, Options as DsOptions};
 use crate::netconf::{self, auth::Users, ssh, Limits};
+use crate::restconf;
 use crate::schema::Schema;
 
 /// The data directory, locked for this process for as long as it lives.
@@ -138,30 +138,48 @@ pub async fn run(config: &Config, schema: Schema, data_dir: &DataDir) -> Result<
     let users = Arc::new(Users::from_config(&config.users, admin_pw.as_deref())?);
     let mut tasks = Vec::new();
     tasks.push(tokio::spawn(confirmed_commit_timer(ds.clone())));
-    if config.netconf.enabled {
-        let nc = &config.netconf;
-        let idle = (nc.idle_timeout_secs > 0).then(|| Duration::from_secs(nc.idle_timeout_secs));
-        let limits = Limits {
-            max_message_bytes: usize::try_from(nc.max_message_bytes).unwrap_or(usize::MAX),
-            max_sessions: nc.max_sessions,
-            idle_timeout: idle,
-        };
-        let server = netconf::Server::new(ds.clone(), limits);
+    let nc = &config.netconf;
+    let idle = (nc.idle_timeout_secs > 0).then(|| Duration::from_secs(nc.idle_timeout_secs));
+    let limits = Limits {
+        max_message_bytes: usize::try_from(nc.max_message_bytes).unwrap_or(usize::MAX),
+        max_sessions: nc.max_sessions,
+        idle_timeout: idle,
+    };
+    // The NETCONF server object also holds what RESTCONF shares with it
+    // (RPC handlers, monitoring), so it exists even when NETCONF does not
+    // listen.
+    let server = netconf::Server::new(ds.clone(), limits);
+    let auth_delay = Duration::from_millis(nc.auth_failure_delay_ms);
+    if nc.enabled {
         let keys = ssh::host_keys(data_dir.path())?;
-        let ssh_config = Arc::new(ssh::config(keys, Duration::from_millis(nc.auth_failure_delay_ms), idle));
+        let ssh_config = Arc::new(ssh::config(keys, auth_delay, idle));
         let listener = TcpListener::bind(nc.listen)
             .await
             .map_err(|e| format!("NETCONF listener {}: cannot bind: {e}", nc.listen))?;
         let addr = listener.local_addr().map_err(|e| format!("NETCONF listener: {e}"))?;
         info!("NETCONF over SSH listening on {addr}");
         println!("occd: NETCONF listening on {addr}");
-        tasks.push(tokio::spawn(ssh::serve(listener, ssh_config, server, users.clone())));
+        tasks.push(tokio::spawn(ssh::serve(listener, ssh_config, server.clone(), users.clone())));
     }
-    if config.restconf.enabled {
-        info!(
-            "RESTCONF listener {} not started: the RESTCONF server is not implemented yet",
-            config.restconf.listen
-        );
+    let rc = &config.restconf;
+    if rc.enabled {
+        let tls = if rc.tls {
+            let (cert, key) =
+                restconf::tls::cert_files(data_dir.path(), rc.cert_file.as_deref(), rc.key_file.as_deref())?;
+            Some(tokio_rustls::TlsAcceptor::from(restconf::tls::server_config(&cert, &key)?))
+        } else {
+            None
+        };
+        let listener = TcpListener::bind(rc.listen)
+            .await
+            .map_err(|e| format!("RESTCONF listener {}: cannot bind: {e}", rc.listen))?;
+        let addr = listener.local_addr().map_err(|e| format!("RESTCONF listener: {e}"))?;
+        let scheme = if tls.is_some() { "https" } else { "http" };
+        info!("RESTCONF listening on {scheme}://{addr}/restconf");
+        println!("occd: RESTCONF listening on {scheme}://{addr}/restconf");
+        let max_body = usize::try_from(rc.max_body_bytes).unwrap_or(usize::MAX);
+        let server = restconf::Restconf::new(server.clone(), users.clone(), max_body, auth_delay);
+        tasks.push(tokio::spawn(restconf::serve(listener, tls, server)));
     }
     let user_names: Vec<&str> = if config.users.is_empty() {
         vec!["admin"]

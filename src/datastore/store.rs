@@ -452,6 +452,11 @@ impl Datastores {
         }
     }
 
+    /// Whether this server has datastore `ds` (startup only with `:startup`).
+    pub fn has(&self, ds: Datastore) -> bool {
+        ds != Datastore::Startup || self.inner.options.startup
+    }
+
     pub fn running(&self) -> Arc<Snapshot> {
         read(&self.inner.running).clone()
     }

@@ -666,7 +666,7 @@ struct Prune<'a> {
 
 /// Applies get-data's config-filter, origin filter and max-depth to `tree`
 /// (a copy the caller owns) and returns what is left.
-fn prune(
+pub(crate) fn prune(
     ctx: &'static yang3::context::Context,
     tree: DataTree<'static>,
     config: Option<bool>,
@@ -1087,7 +1087,7 @@ fn call_handler(c: &Ctx<'_>, op: &Element, ns: &str, name: &str, kind: DataOpera
 
 /// A mandatory input leaf that is missing is a missing parameter of the
 /// operation (RFC 6241 `missing-element`), not missing datastore content.
-fn missing_input_parameter(e: Error) -> Error {
+pub(crate) fn missing_input_parameter(e: Error) -> Error {
     let Some(name) = e
         .message
         .as_deref()

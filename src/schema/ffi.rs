@@ -258,6 +258,16 @@ pub unsafe fn schema_name(s: RawSchema) -> String {
     unsafe { opt_string((*s).name).unwrap_or_default() }
 }
 
+/// The name of the module defining the schema node (the augmenting
+/// module for an augment).
+///
+/// # Safety
+/// See the section comment.
+pub unsafe fn schema_module_name(s: RawSchema) -> String {
+    // SAFETY: a compiled node always has its module.
+    unsafe { opt_string((*(*s).module).name).unwrap_or_default() }
+}
+
 /// The data flags (`LYD_DEFAULT`...).
 ///
 /// # Safety
@@ -1183,5 +1193,120 @@ pub unsafe fn action_parent_path(root: RawNode) -> Option<String> {
             n = next;
         }
         None
+    }
+}
+
+// ---- RESTCONF: bodies parsed in place, operation nodes ----
+
+/// Creates the nodes of `path` (a libyang data path with key predicates)
+/// under `parent`, or as a new tree when `parent` is NULL; returns the last
+/// node created or found. `value` for a leaf or leaf-list target.
+///
+/// # Safety
+/// `parent` is NULL or a live node of a tree of `ctx` the caller owns.
+pub unsafe fn new_path(
+    ctx: &Context,
+    parent: RawNode,
+    path: &str,
+    value: Option<&str>,
+) -> Result<RawNode, u32> {
+    let Some(c) = raw_ctx(ctx) else { return Err(ffi::LY_ERR::LY_EINT) };
+    let p = std::ffi::CString::new(path).map_err(|_| ffi::LY_ERR::LY_EINVAL)?;
+    let v = match value {
+        Some(v) => Some(std::ffi::CString::new(v).map_err(|_| ffi::LY_ERR::LY_EINVAL)?),
+        None => None,
+    };
+    let mut node: RawNode = std::ptr::null_mut();
+    // SAFETY: strings outlive the call; `node` receives the created node.
+    unsafe {
+        ok(ffi::lyd_new_path(
+            parent,
+            c,
+            p.as_ptr(),
+            v.as_ref().map_or(std::ptr::null(), |v| v.as_ptr()),
+            0,
+            &mut node,
+        ))?;
+        // lyd_new_path returns the first node it created; the caller wants
+        // the path's last node.
+        let last = if parent.is_null() { find_path(first_root(node), path) } else { find_path(parent, path) };
+        Ok(last.unwrap_or(node))
+    }
+}
+
+/// The first top-level sibling of the tree holding `node`.
+///
+/// # Safety
+/// `node` is a live node.
+pub unsafe fn first_root(mut node: RawNode) -> RawNode {
+    // SAFETY: parents up to the top, then the first sibling.
+    unsafe {
+        if node.is_null() {
+            return node;
+        }
+        while !node_parent(node).is_null() {
+            node = node_parent(node);
+        }
+        first_sibling(node)
+    }
+}
+
+/// Parses `text` (RFC 7951 JSON or XML instance data) as children of
+/// `parent`, or as a new tree when `parent` is NULL, without validation,
+/// refusing state data. Returns the new tree's first node when there is no
+/// parent (NULL when the text held no data).
+///
+/// # Safety
+/// `parent` is NULL or a live node of a tree of `ctx` the caller owns.
+pub unsafe fn parse_data_under(
+    ctx: &Context,
+    parent: RawNode,
+    text: &str,
+    json: bool,
+) -> Result<RawNode, u32> {
+    let Some(c) = raw_ctx(ctx) else { return Err(ffi::LY_ERR::LY_EINT) };
+    let t = std::ffi::CString::new(text).map_err(|_| ffi::LY_ERR::LY_EINVAL)?;
+    let format = if json { ffi::LYD_FORMAT::LYD_JSON } else { ffi::LYD_FORMAT::LYD_XML };
+    let opts = ffi::LYD_PARSE_ONLY | ffi::LYD_PARSE_STRICT | ffi::LYD_PARSE_NO_STATE;
+    // SAFETY: `input` reads `t`, which outlives it; freed below.
+    unsafe {
+        let mut input: *mut ffi::ly_in = std::ptr::null_mut();
+        ok(ffi::ly_in_new_memory(t.as_ptr(), &mut input))?;
+        let mut tree: RawNode = std::ptr::null_mut();
+        let r = ffi::lyd_parse_data(c, parent, input, format, opts, 0, &mut tree);
+        ffi::ly_in_free(input, 0);
+        ok(r)?;
+        Ok(if parent.is_null() { tree } else { std::ptr::null_mut() })
+    }
+}
+
+/// Parses a RESTCONF operation body (`{"mod:input":{...}}` or
+/// `<input xmlns=...>`) into the input of `op`, an RPC or action node
+/// the caller created with [`new_path`].
+///
+/// # Safety
+/// `op` is a live operation node of a tree of `ctx` the caller owns.
+pub unsafe fn parse_restconf_input(ctx: &Context, op: RawNode, text: &str, json: bool) -> Result<(), u32> {
+    let Some(c) = raw_ctx(ctx) else { return Err(ffi::LY_ERR::LY_EINT) };
+    let t = std::ffi::CString::new(text).map_err(|_| ffi::LY_ERR::LY_EINVAL)?;
+    let format = if json { ffi::LYD_FORMAT::LYD_JSON } else { ffi::LYD_FORMAT::LYD_XML };
+    // SAFETY: as in parse_data_under.
+    unsafe {
+        let mut input: *mut ffi::ly_in = std::ptr::null_mut();
+        ok(ffi::ly_in_new_memory(t.as_ptr(), &mut input))?;
+        // libyang wants somewhere to report the tree (`op`'s own) and no
+        // operation pointer for the RESTCONF types.
+        let mut tree: RawNode = std::ptr::null_mut();
+        let r = ffi::lyd_parse_op(
+            c,
+            op,
+            input,
+            format,
+            ffi::lyd_type::LYD_TYPE_RPC_RESTCONF,
+            &mut tree,
+            std::ptr::null_mut(),
+        );
+        ffi::ly_in_free(input, 0);
+        ok(r)
     }
 }

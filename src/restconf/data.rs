@@ -1,0 +1,1149 @@
+//! The RESTCONF resources onto the datastore layer: the API root, the
+//! `data` resource (RFC 8040's unified view: running's configuration with
+//! the state providers' data), the NMDA datastores `/restconf/ds/...`
+//! (RFC 8527), and `operations` (RPCs; actions are POSTed on data).
+//!
+//! Reads find the target in a snapshot and print it; a top-level target
+//! is printed in place (no copy), anything else is copied first (its
+//! subtree only). Edits build a libyang edit tree (the URI's ancestors,
+//! the body parsed under them, `ietf-netconf:operation` on the target) and
+//! hand it to [`Datastores::edit`], the same path as `<edit-config>`.
+
+use std::sync::Arc;
+use std::time::SystemTime;
+
+use bytes::Bytes;
+use hyper::header::{self, HeaderMap, HeaderValue};
+use hyper::{Method, Response, StatusCode};
+use yang3::context::Context;
+use yang3::data::{Data, DataPrinterFlags, DataTree};
+use yang3::schema::{SchemaNode, SchemaNodeKind};
+
+use super::media::{self, BodyType, Enc};
+use super::path::{self, Kind, Target};
+use super::uri::{self, Content, Query, WithDefaults};
+use super::{response, Body, Restconf, RESTCONF_SESSION};
+use crate::datastore::edit::DefaultOperation;
+use crate::datastore::store::{merge_into, tree_of};
+use crate::datastore::{Datastore, Snapshot, TestOption};
+use crate::error::{Error, ErrorTag, ErrorType, Errors, Stage};
+use crate::schema::ffi::{self, RawNode};
+
+pub const YANG_LIBRARY_VERSION: &str = "2019-01-04";
+const RESTCONF_NS: &str = crate::error::RESTCONF_NS;
+
+/// A request with its body read.
+pub struct Req {
+    pub parts: hyper::http::request::Parts,
+    pub body: Bytes,
+    pub user: String,
+}
+
+type Reply = Result<Response<Body>, Errors>;
+
+/// Which datastore a data resource reads and writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum View {
+    /// `/restconf/data`: running + state on read, running on write.
+    Unified,
+    Ds(Datastore),
+}
+
+fn status_error(tag: ErrorTag, status: u16, message: impl Into<String>) -> Errors {
+    Errors::from(Error::new(ErrorType::Protocol, tag).with_message(message).with_http_status(status))
+}
+
+fn not_found(message: impl Into<String>) -> Errors {
+    status_error(ErrorTag::InvalidValue, 404, message)
+}
+
+fn method_not_allowed(method: &Method) -> Errors {
+    status_error(
+        ErrorTag::OperationNotSupported,
+        405,
+        format!("method {method} is not allowed on this resource"),
+    )
+}
+
+fn header(h: &HeaderMap, name: header::HeaderName) -> Option<&str> {
+    h.get(name).and_then(|v| v.to_str().ok())
+}
+
+/// Serves one authenticated request (on a blocking thread).
+pub fn handle(rc: &Restconf, req: &Req) -> Response<Body> {
+    let h = &req.parts.headers;
+    let body_type = header(h, header::CONTENT_TYPE).map(media::body_type);
+    let default = match body_type {
+        Some(Some(BodyType::Data(e) | BodyType::Patch(e))) => e,
+        _ => Enc::Json,
+    };
+    let Some(enc) = media::negotiate(header(h, header::ACCEPT), default) else {
+        let errs = status_error(
+            ErrorTag::InvalidValue,
+            406,
+            "the Accept header names no media type this server produces \
+             (application/yang-data+json, application/yang-data+xml)",
+        );
+        return rc.error_response(&errs, Enc::Json);
+    };
+    match route(rc, req, enc) {
+        Ok(r) => r,
+        Err(errs) => rc.error_response(&errs, enc),
+    }
+}
+
+fn route(rc: &Restconf, req: &Req, enc: Enc) -> Reply {
+    let path = req.parts.uri.path();
+    let method = &req.parts.method;
+    if let Some(rest) = path.strip_prefix("/restconf/data") {
+        if rest.is_empty() || rest.starts_with('/') {
+            return data_resource(rc, req, enc, View::Unified, rest);
+        }
+    }
+    if let Some(rest) = path.strip_prefix("/restconf/ds/") {
+        let (name, rest) = match rest.find('/') {
+            Some(i) => (&rest[..i], &rest[i..]),
+            None => (rest, ""),
+        };
+        let name = uri::percent_decode(name, |b| b.is_ascii_alphanumeric() || b"-_.:".contains(&b))?;
+        let Some(ds) = Datastore::from_identity(&name).filter(|d| rc.ds.has(*d)) else {
+            return Err(not_found(format!(
+                "no datastore '{name}' (ietf-datastores:running, candidate, startup, operational)"
+            )));
+        };
+        return data_resource(rc, req, enc, View::Ds(ds), rest);
+    }
+    if path == "/restconf/operations" || path.starts_with("/restconf/operations/") {
+        return operations(rc, req, enc, &path["/restconf/operations".len()..]);
+    }
+    match path {
+        "/restconf" | "/restconf/" => {
+            read_only(method, req)?;
+            uri::parse_query(req.parts.uri.query())?.only(&[], "the API root")?;
+            let body = match enc {
+                Enc::Json => format!(
+                    "{{\"ietf-restconf:restconf\":{{\"data\":{{}},\"operations\":{{}},\"yang-library-version\":\"{YANG_LIBRARY_VERSION}\"}}}}"
+                ),
+                Enc::Xml => format!(
+                    "<restconf xmlns=\"{RESTCONF_NS}\"><data/><operations/><yang-library-version>{YANG_LIBRARY_VERSION}</yang-library-version></restconf>"
+                ),
+            };
+            Ok(ok_body(method, enc, body, "GET, HEAD, OPTIONS"))
+        }
+        "/restconf/yang-library-version" => {
+            read_only(method, req)?;
+            uri::parse_query(req.parts.uri.query())?.only(&[], "yang-library-version")?;
+            let body = match enc {
+                Enc::Json => format!("{{\"ietf-restconf:yang-library-version\":\"{YANG_LIBRARY_VERSION}\"}}"),
+                Enc::Xml => format!(
+                    "<yang-library-version xmlns=\"{RESTCONF_NS}\">{YANG_LIBRARY_VERSION}</yang-library-version>"
+                ),
+            };
+            Ok(ok_body(method, enc, body, "GET, HEAD, OPTIONS"))
+        }
+        _ => Err(not_found(format!("no RESTCONF resource at {path}"))),
+    }
+}
+
+/// GET, HEAD and OPTIONS only, with no body.
+fn read_only(method: &Method, req: &Req) -> Result<(), Errors> {
+    if ![Method::GET, Method::HEAD, Method::OPTIONS].contains(method) {
+        return Err(method_not_allowed(method));
+    }
+    no_body(req)
+}
+
+fn no_body(req: &Req) -> Result<(), Errors> {
+    if req.body.is_empty() {
+        Ok(())
+    } else {
+        Err(super::bad_request(format!("a {} request takes no body", req.parts.method)))
+    }
+}
+
+fn ok_body(method: &Method, enc: Enc, body: String, allow: &'static str) -> Response<Body> {
+    if method == Method::OPTIONS {
+        let mut r = response(StatusCode::OK, None);
+        r.headers_mut().insert(header::ALLOW, HeaderValue::from_static(allow));
+        return r;
+    }
+    response(StatusCode::OK, Some((enc.data_type(), body)))
+}
+
+// ---- data resources ----
+
+fn data_resource(rc: &Restconf, req: &Req, enc: Enc, view: View, raw: &str) -> Reply {
+    let method = req.parts.method.clone();
+    let segs = uri::parse_path(raw)?;
+    let q = uri::parse_query(req.parts.uri.query())?;
+    let ctx = rc.ds.schema().context();
+    let target = path::resolve(ctx, &segs, method == Method::POST)?;
+    let writable = match view {
+        View::Unified | View::Ds(Datastore::Running) | View::Ds(Datastore::Candidate) => true,
+        View::Ds(_) => false,
+    };
+    let allow = if !writable {
+        "GET, HEAD, OPTIONS"
+    } else if target.kind == Kind::Root {
+        "GET, HEAD, OPTIONS, POST, PUT, PATCH"
+    } else {
+        "GET, HEAD, OPTIONS, POST, PUT, PATCH, DELETE"
+    };
+    match method {
+        Method::GET | Method::HEAD => {
+            no_body(req)?;
+            let mut allowed = vec!["content", "depth", "with-defaults"];
+            if view == View::Ds(Datastore::Operational) {
+                allowed.push("with-origin");
+            }
+            q.only(&allowed, "GET on a data resource")?;
+            get(rc, req, enc, view, &target, &q)
+        }
+        Method::OPTIONS => {
+            no_body(req)?;
+            let mut r = response(StatusCode::OK, None);
+            r.headers_mut().insert(header::ALLOW, HeaderValue::from_static(allow));
+            if writable {
+                r.headers_mut().insert(
+                    header::HeaderName::from_static("accept-patch"),
+                    HeaderValue::from_static("application/yang-data+json, application/yang-data+xml"),
+                );
+            }
+            Ok(r)
+        }
+        Method::POST if target.kind == Kind::Action => {
+            q.only(&[], "an action")?;
+            if view == View::Ds(Datastore::Operational)
+                || view == View::Unified
+                || view == View::Ds(Datastore::Running)
+            {
+                invoke(rc, req, enc, Invocation::Action(&target))
+            } else {
+                Err(method_not_allowed(&method))
+            }
+        }
+        Method::POST | Method::PUT | Method::PATCH | Method::DELETE if writable => {
+            if method == Method::DELETE && target.kind == Kind::Root {
+                return Err(method_not_allowed(&method));
+            }
+            let ds = match view {
+                View::Ds(Datastore::Candidate) => Datastore::Candidate,
+                _ => Datastore::Running,
+            };
+            edit(rc, req, ds, &target, &q)
+        }
+        _ => Err(method_not_allowed(&method)),
+    }
+}
+
+/// The validator headers of a snapshot: ETag from the transaction id and
+/// the snapshot's time, Last-Modified from the time.
+fn validators(snap: &Snapshot) -> (String, SystemTime) {
+    let micros = snap.time().duration_since(SystemTime::UNIX_EPOCH).map_or(0, |d| d.as_micros());
+    (format!("\"{}-{micros:x}\"", snap.txid()), snap.time())
+}
+
+fn set_validators(r: &mut Response<Body>, v: &(String, SystemTime)) {
+    if let Ok(e) = HeaderValue::from_str(&v.0) {
+        r.headers_mut().insert(header::ETAG, e);
+    }
+    if let Ok(l) = HeaderValue::from_str(&httpdate::fmt_http_date(v.1)) {
+        r.headers_mut().insert(header::LAST_MODIFIED, l);
+    }
+}
+
+fn etag_matches(list: &str, etag: &str) -> bool {
+    list.split(',').map(str::trim).any(|t| t == "*" || t.trim_start_matches("W/") == etag)
+}
+
+/// Whole seconds: HTTP dates carry no more.
+fn secs(t: SystemTime) -> u64 {
+    t.duration_since(SystemTime::UNIX_EPOCH).map_or(0, |d| d.as_secs())
+}
+
+/// RFC 9110 §13 preconditions of an edit: 412 when one fails.
+fn check_preconditions(h: &HeaderMap, v: &(String, SystemTime), exists: bool) -> Result<(), Errors> {
+    let failed = |what: &str| {
+        Err(status_error(ErrorTag::OperationFailed, 412, format!("precondition failed: {what}")))
+    };
+    if let Some(m) = header(h, header::IF_MATCH) {
+        if !exists || !etag_matches(m, &v.0) {
+            return failed("If-Match");
+        }
+    }
+    if let Some(m) = header(h, header::IF_NONE_MATCH) {
+        if exists && etag_matches(m, &v.0) {
+            return failed("If-None-Match");
+        }
+    }
+    if let Some(s) = header(h, header::IF_UNMODIFIED_SINCE).and_then(|s| httpdate::parse_http_date(s).ok()) {
+        if secs(v.1) > secs(s) {
+            return failed("If-Unmodified-Since");
+        }
+    }
+    Ok(())
+}
+
+fn print_flags(q: &Query) -> DataPrinterFlags {
+    match q.with_defaults {
+        Some(WithDefaults::ReportAll) => DataPrinterFlags::WD_ALL,
+        Some(WithDefaults::ReportAllTagged) => {
+            DataPrinterFlags::from_bits_retain(libyang3_sys::LYD_PRINT_WD_ALL_TAG)
+        }
+        Some(WithDefaults::Trim) => DataPrinterFlags::WD_TRIM,
+        Some(WithDefaults::Explicit) | None => DataPrinterFlags::WD_EXPLICIT,
+    }
+}
+
+/// Whether any descendant of `node` (or the node) is state data.
+fn has_state(node: &SchemaNode<'_>) -> bool {
+    node.traverse().any(|n| {
+        !n.is_config()
+            && !matches!(
+                n.kind(),
+                SchemaNodeKind::Rpc | SchemaNodeKind::Action | SchemaNodeKind::Notification
+            )
+            && !n.is_within_input()
+            && !n.is_within_output()
+            && !n.is_within_notification()
+    })
+}
+
+/// What a read prints.
+enum Printable {
+    /// One node of a snapshot, printed where it is (a top-level node), or
+    /// the snapshot's whole tree.
+    InPlace {
+        _hold: Arc<Snapshot>,
+        node: RawNode,
+        siblings: bool,
+    },
+    Owned(DataTree<'static>),
+}
+
+fn get(rc: &Restconf, req: &Req, enc: Enc, view: View, target: &Target<'_>, q: &Query) -> Reply {
+    let ctx = rc.ds.schema().context();
+    let content = q.content.unwrap_or_default();
+    // The sources to read and whether content= must prune them.
+    let mut sources: Vec<Arc<Snapshot>> = Vec::new();
+    let mut state: Option<DataTree<'static>> = None;
+    let mut prune_config: Option<bool> = None;
+    let config_view = |ds: Datastore| -> Result<Option<Arc<Snapshot>>, Errors> {
+        if content == Content::Nonconfig {
+            return Ok(None);
+        }
+        Ok(rc.ds.snapshot(ds))
+    };
+    let running = rc.ds.running();
+    let v = match view {
+        View::Unified => {
+            if let Some(s) = config_view(Datastore::Running)? {
+                sources.push(s);
+            }
+            let wants_state = content != Content::Config
+                && (target.kind == Kind::Root || target.schema().is_some_and(has_state));
+            if wants_state {
+                state = Some(rc.ds.state()?);
+                if content == Content::Nonconfig {
+                    prune_config = Some(false);
+                }
+            }
+            validators(&running)
+        }
+        View::Ds(Datastore::Operational) => {
+            let snap = rc.ds.operational(q.with_origin)?;
+            prune_config = match content {
+                Content::Config => Some(true),
+                Content::Nonconfig => Some(false),
+                Content::All => None,
+            };
+            let v = validators(&snap);
+            sources.push(snap);
+            v
+        }
+        View::Ds(ds) => {
+            let snap = config_view(ds)?;
+            let v = snap.as_deref().map_or_else(|| validators(&running), validators);
+            sources.extend(snap);
+            v
+        }
+    };
+    let h = &req.parts.headers;
+    let not_modified = header(h, header::IF_NONE_MATCH).is_some_and(|m| etag_matches(m, &v.0))
+        || (header(h, header::IF_NONE_MATCH).is_none()
+            && header(h, header::IF_MODIFIED_SINCE)
+                .and_then(|s| httpdate::parse_http_date(s).ok())
+                .is_some_and(|s| secs(v.1) <= secs(s)));
+    if not_modified && state.is_none() && view != View::Ds(Datastore::Operational) {
+        let mut r = response(StatusCode::NOT_MODIFIED, None);
+        set_validators(&mut r, &v);
+        return Ok(r);
+    }
+    // State data has no transaction id: a reply holding some carries no
+    // validators.
+    let validated = state.is_none() && view != View::Ds(Datastore::Operational);
+    let printable = select(ctx, target, &sources, state, prune_config, q.depth, q.with_origin)?;
+    let mut flags = print_flags(q);
+    let (node, siblings) = match &printable {
+        Printable::InPlace { node, siblings, .. } => (*node, *siblings),
+        Printable::Owned(t) => (t.raw(), true),
+    };
+    if siblings {
+        flags |= DataPrinterFlags::WITH_SIBLINGS;
+    }
+    if target.kind != Kind::Root {
+        flags |= DataPrinterFlags::KEEP_EMPTY_CONT;
+    }
+    // SAFETY: `node` belongs to a snapshot or tree `printable` holds.
+    let text = unsafe { ffi::print_mem(node, enc.is_json(), flags.bits()) }.map_err(|e| {
+        let _ = ffi::take_errors(ctx);
+        Errors::from(Error::operation_failed(format!("printing the reply failed (libyang {e})")))
+    })?;
+    drop(printable);
+    if text.trim().is_empty() && target.kind != Kind::Root {
+        return Err(not_found(format!("{} has no data", target.data_path)));
+    }
+    let text = match (target.kind, enc) {
+        // The datastore resource is the ietf-restconf:data container.
+        (Kind::Root, Enc::Json) => {
+            let inner = if text.trim().is_empty() { "{}" } else { text.trim_end() };
+            format!("{{\n  \"ietf-restconf:data\": {inner}\n}}\n")
+        }
+        (Kind::Root, Enc::Xml) => format!("<data xmlns=\"{RESTCONF_NS}\">\n{text}</data>\n"),
+        _ => text,
+    };
+    let mut r = response(StatusCode::OK, Some((enc.data_type(), text)));
+    if validated {
+        set_validators(&mut r, &v);
+    }
+    Ok(r)
+}
+
+/// The target's instances from the sources (config snapshots and the
+/// state tree), merged, pruned by content= and depth=.
+fn select(
+    ctx: &'static Context,
+    target: &Target<'_>,
+    sources: &[Arc<Snapshot>],
+    state: Option<DataTree<'static>>,
+    prune_config: Option<bool>,
+    depth: Option<u16>,
+    with_origin: bool,
+) -> Result<Printable, Errors> {
+    let plain = prune_config.is_none() && depth.is_none();
+    if target.kind == Kind::Root {
+        return match (sources.first(), state) {
+            (Some(s), None) if plain && sources.len() == 1 => {
+                Ok(Printable::InPlace { _hold: s.clone(), node: s.tree().raw(), siblings: true })
+            }
+            (s, st) => {
+                let mut out = match s {
+                    Some(s) => s.tree().duplicate().map_err(|e| copy_failed(&e.to_string()))?,
+                    None => tree_of(ctx, std::ptr::null_mut()),
+                };
+                if let Some(st) = st {
+                    out = if out.reference().is_none() { st } else { merge_into(ctx, out, st)? };
+                }
+                Ok(Printable::Owned(crate::netconf::ops::prune(ctx, out, prune_config, depth, &None)))
+            }
+        };
+    }
+    let mut found: Vec<(Option<Arc<Snapshot>>, RawNode)> = Vec::new();
+    for s in sources {
+        for n in find(ctx, s.tree().raw(), &target.data_path)? {
+            found.push((Some(s.clone()), n));
+        }
+    }
+    let state_root = state.as_ref().map_or(std::ptr::null_mut(), |t| t.raw());
+    let from_config = found.len();
+    for n in find(ctx, state_root, &target.data_path)? {
+        found.push((None, n));
+    }
+    if found.is_empty() {
+        return Err(not_found(format!("no data at {}", target.data_path)));
+    }
+    if plain && found.len() == 1 {
+        if let (Some(s), n) = &found[0] {
+            // SAFETY: `n` is a node of the snapshot `s`.
+            if unsafe { ffi::node_parent(*n) }.is_null() {
+                return Ok(Printable::InPlace { _hold: s.clone(), node: *n, siblings: false });
+            }
+        }
+    }
+    // Copy the instances: config ones as siblings, state ones merged in.
+    let mut config: RawNode = std::ptr::null_mut();
+    let mut st: RawNode = std::ptr::null_mut();
+    for (i, (_, n)) in found.iter().enumerate() {
+        // SAFETY: `n` is a live node of a held snapshot or of `state`; the
+        // copies are ours.
+        unsafe {
+            let copy = ffi::dup_exact(*n).map_err(|e| copy_failed(&e.to_string()))?;
+            if with_origin {
+                inherit_origin(ctx, *n, copy);
+            }
+            let chain = if i < from_config { &mut config } else { &mut st };
+            if chain.is_null() {
+                *chain = copy;
+            } else {
+                ffi::insert_sibling(*chain, copy).map_err(|e| copy_failed(&e.to_string()))?;
+            }
+        }
+    }
+    drop(state);
+    let mut out = match (config.is_null(), st.is_null()) {
+        (false, false) => merge_into(ctx, tree_of(ctx, config), tree_of(ctx, st))?,
+        (true, _) => tree_of(ctx, st),
+        (false, true) => tree_of(ctx, config),
+    };
+    if !plain {
+        out = crate::netconf::ops::prune(ctx, out, prune_config, depth, &None);
+    }
+    Ok(Printable::Owned(out))
+}
+
+/// RFC 8342 §5.3.4: a node without its own `origin` has its parent's. A
+/// copied subtree root gets the value it inherited in the source.
+///
+/// # Safety
+/// `source` is a live node; `copy` is the caller's own copy of it.
+unsafe fn inherit_origin(ctx: &Context, source: RawNode, copy: RawNode) {
+    let origin = |n: RawNode| {
+        // SAFETY: live nodes of the source tree.
+        unsafe { ffi::node_metadata(n) }
+            .into_iter()
+            .find(|(m, name, _)| m == "ietf-origin" && name == "origin")
+            .map(|(_, _, v)| v)
+    };
+    if origin(copy).is_some() {
+        return;
+    }
+    // SAFETY: walks the live ancestors of `source`.
+    unsafe {
+        let mut a = ffi::node_parent(source);
+        while !a.is_null() {
+            if let Some(v) = origin(a) {
+                let _ = ffi::add_meta(ctx, copy, "ietf-origin", "origin", &v);
+                return;
+            }
+            a = ffi::node_parent(a);
+        }
+    }
+}
+
+fn copy_failed(e: &str) -> Errors {
+    Errors::from(Error::operation_failed(format!("copying the reply failed (libyang {e})")))
+}
+
+/// The instances at `path` in the tree of `root` (NULL: none).
+fn find(ctx: &Context, root: RawNode, path: &str) -> Result<Vec<RawNode>, Errors> {
+    if root.is_null() {
+        return Ok(Vec::new());
+    }
+    // SAFETY: `root` is a live tree the caller holds.
+    match unsafe { ffi::find_xpath(root, path) } {
+        Ok(v) => Ok(v),
+        Err(_) => {
+            let records = ffi::take_errors(ctx);
+            let why = records.first().map(|e| e.message.clone()).unwrap_or_default();
+            Err(Errors::from(Error::invalid_value(format!("{path}: {why}")).with_type(ErrorType::Protocol)))
+        }
+    }
+}
+
+// ---- edits ----
+
+/// The libyang records of a failed parse as errors (400 by the table).
+fn parse_errors(ctx: &Context, what: &str) -> Errors {
+    let records = ffi::take_errors(ctx);
+    let errs = Errors::from_libyang(&records, Stage::Parse);
+    if errs.is_empty() {
+        Errors::from(
+            Error::malformed_message(format!("cannot parse {what}")).with_type(ErrorType::Application),
+        )
+    } else {
+        errs
+    }
+}
+
+/// The body of an edit, checked against the Content-Type.
+fn body_text(req: &Req) -> Result<(&str, Enc), Errors> {
+    let ct = header(&req.parts.headers, header::CONTENT_TYPE);
+    let enc = match ct.map(media::body_type) {
+        Some(Some(BodyType::Data(e))) => e,
+        Some(Some(BodyType::Patch(_))) if req.parts.method == Method::PATCH => {
+            return Err(status_error(
+                ErrorTag::InvalidValue,
+                415,
+                "YANG Patch (RFC 8072) is not implemented yet; use a plain merge PATCH (application/yang-data+json or +xml)",
+            ))
+        }
+        None if req.body.is_empty() => Enc::Json,
+        _ => {
+            return Err(status_error(
+                ErrorTag::InvalidValue,
+                415,
+                format!(
+                    "unsupported Content-Type {}: expected application/yang-data+json or application/yang-data+xml",
+                    ct.unwrap_or("(none)")
+                ),
+            ))
+        }
+    };
+    let text =
+        std::str::from_utf8(&req.body).map_err(|_| super::bad_request("the request body is not UTF-8"))?;
+    if text.contains('\0') {
+        return Err(super::bad_request("NUL character in the request body"));
+    }
+    // libyang stops at the end of the first JSON value; anything after it,
+    // or broken JSON, is refused here first.
+    if enc == Enc::Json && !text.trim().is_empty() {
+        serde_json::from_str::<serde::de::IgnoredAny>(text)
+            .map_err(|e| super::bad_request(format!("the request body is not valid JSON: {e}")))?;
+    }
+    Ok((text, enc))
+}
+
+/// The nodes after `before` among `parent`'s children (or the tree's top
+/// level from `first` when there is no parent).
+unsafe fn new_children(parent: RawNode, first: RawNode, before: usize) -> Vec<RawNode> {
+    let mut out = Vec::new();
+    // SAFETY: walks live siblings of a tree the caller owns.
+    unsafe {
+        let mut n = if parent.is_null() { first } else { ffi::node_first_child(parent) };
+        let mut i = 0;
+        while !n.is_null() {
+            if i >= before {
+                out.push(n);
+            }
+            i += 1;
+            n = ffi::node_next(n);
+        }
+    }
+    out
+}
+
+unsafe fn child_count(parent: RawNode) -> usize {
+    // SAFETY: contract of new_children.
+    unsafe { new_children(parent, std::ptr::null_mut(), 0).len() }
+}
+
+/// The edit tree for a body placed at `parent_path` (empty: top level):
+/// the tree and the one node the body held.
+fn body_tree(
+    ctx: &'static Context,
+    parent_path: &str,
+    text: &str,
+    enc: Enc,
+) -> Result<(DataTree<'static>, RawNode), Errors> {
+    let _ = ffi::take_errors(ctx);
+    if text.trim().is_empty() {
+        return Err(super::bad_request("the request needs a body"));
+    }
+    // SAFETY: every node created here belongs to the tree returned (or
+    // freed on error).
+    unsafe {
+        let parent = if parent_path.is_empty() {
+            std::ptr::null_mut()
+        } else {
+            ffi::new_path(ctx, std::ptr::null_mut(), parent_path, None)
+                .map_err(|_| parse_errors(ctx, parent_path))?
+        };
+        let before = if parent.is_null() { 0 } else { child_count(parent) };
+        let parsed = ffi::parse_data_under(ctx, parent, text, enc.is_json());
+        let root = if parent.is_null() {
+            parsed.as_ref().copied().unwrap_or(std::ptr::null_mut())
+        } else {
+            ffi::first_root(parent)
+        };
+        let tree = tree_of(ctx, root);
+        if parsed.is_err() {
+            return Err(parse_errors(ctx, "the request body"));
+        }
+        let nodes = new_children(parent, root, before);
+        match nodes.as_slice() {
+            [one] => Ok((tree, *one)),
+            [] => Err(super::bad_request("the request body holds no data node")),
+            _ => Err(Errors::from(
+                Error::invalid_value(
+                    "the request body must hold exactly one data node (the target resource)",
+                )
+                .with_type(ErrorType::Protocol),
+            )),
+        }
+    }
+}
+
+/// The api-path segment that names `node` (a child of a node of module
+/// `parent_module`), keys percent-encoded.
+fn segment_of(node: RawNode, parent_module: Option<&str>) -> String {
+    // SAFETY: `node` is a live node of a tree the caller owns.
+    unsafe {
+        let s = ffi::node_schema(node);
+        let name = ffi::schema_name(s);
+        let module = ffi::schema_module_name(s);
+        let mut out = if parent_module == Some(module.as_str()) { name } else { format!("{module}:{name}") };
+        let (kind, _) = ffi::schema_kind(s);
+        if kind == ffi::LYS_LIST {
+            let mut keys = Vec::new();
+            let mut c = ffi::node_first_child(node);
+            while !c.is_null() {
+                let cs = ffi::node_schema(c);
+                if !cs.is_null() && ffi::schema_kind(cs).1 & ffi::LYS_KEY != 0 {
+                    keys.push(encode_key(&ffi::node_value(c).unwrap_or_default()));
+                }
+                c = ffi::node_next(c);
+            }
+            if !keys.is_empty() {
+                out.push('=');
+                out.push_str(&keys.join(","));
+            }
+        } else if kind == ffi::LYS_LEAFLIST {
+            out.push('=');
+            out.push_str(&encode_key(&ffi::node_value(node).unwrap_or_default()));
+        }
+        out
+    }
+}
+
+/// Percent-encodes a key value: everything but unreserved characters.
+pub fn encode_key(v: &str) -> String {
+    let mut out = String::with_capacity(v.len());
+    for b in v.bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+fn edit(rc: &Restconf, req: &Req, ds: Datastore, target: &Target<'_>, q: &Query) -> Reply {
+    let ctx = rc.ds.schema().context();
+    let method = &req.parts.method;
+    if !target.is_config() {
+        return Err(Errors::from(
+            Error::invalid_value(format!("{} is state data: it cannot be edited", target.data_path))
+                .with_type(ErrorType::Protocol)
+                .with_http_status(400),
+        ));
+    }
+    match *method {
+        Method::PUT | Method::POST => q.only(&["insert", "point"], "an edit")?,
+        _ => q.only(&[], "an edit")?,
+    }
+    let snap = rc.ds.snapshot(ds).unwrap_or_else(|| rc.ds.running());
+    let v = validators(&snap);
+    let exists = target.kind == Kind::Root || !find(ctx, snap.tree().raw(), &target.data_path)?.is_empty();
+    check_preconditions(&req.parts.headers, &v, exists)?;
+    drop(snap);
+    let (tree, default_op, status, location) = match *method {
+        Method::DELETE => {
+            no_body(req)?;
+            if !exists {
+                return Err(Errors::from(
+                    Error::data_missing(target.data_path.clone())
+                        .with_message(format!("{} does not exist", target.data_path)),
+                ));
+            }
+            let (tree, node) = target_tree(rc, ds, target)?;
+            set_operation(ctx, node, "delete")?;
+            (tree, DefaultOperation::None, StatusCode::NO_CONTENT, None)
+        }
+        Method::PUT | Method::PATCH => {
+            if *method == Method::PATCH && !exists {
+                return Err(not_found(format!(
+                    "{} does not exist (PATCH does not create it)",
+                    target.data_path
+                )));
+            }
+            let (text, benc) = body_text(req)?;
+            if target.kind == Kind::Root {
+                let tree = root_tree(ctx, text, benc)?;
+                let op =
+                    if *method == Method::PUT { DefaultOperation::Replace } else { DefaultOperation::Merge };
+                (tree, op, StatusCode::NO_CONTENT, None)
+            } else {
+                let (tree, node) = body_tree(ctx, &target.parent_path, text, benc)?;
+                check_is_target(ctx, &tree, node, target)?;
+                let op = if *method == Method::PUT { "replace" } else { "merge" };
+                set_operation(ctx, node, op)?;
+                if *method == Method::PUT {
+                    set_insert(rc, node, target, q)?;
+                }
+                let status = if exists || *method == Method::PATCH {
+                    StatusCode::NO_CONTENT
+                } else {
+                    StatusCode::CREATED
+                };
+                (tree, DefaultOperation::Merge, status, None)
+            }
+        }
+        Method::POST => {
+            if !exists {
+                return Err(not_found(format!("{} does not exist", target.data_path)));
+            }
+            if matches!(target.kind, Kind::Leaf | Kind::LeafList | Kind::LeafListEntry | Kind::Any) {
+                return Err(method_not_allowed(method));
+            }
+            let (text, benc) = body_text(req)?;
+            let (tree, node) = body_tree(ctx, &target.data_path, text, benc)?;
+            set_operation(ctx, node, "create")?;
+            // POST's insert/point place the new entry among its siblings.
+            // SAFETY: `node` is in `tree`, ours.
+            let child_schema = unsafe { ffi::node_schema(node) };
+            let child_target = child_target(target, child_schema);
+            set_insert(rc, node, &child_target, q)?;
+            let parent_module = target.nodes.last().map(|n| n.module().name().to_string());
+            let seg = segment_of(node, parent_module.as_deref());
+            let base = req.parts.uri.path().trim_end_matches('/');
+            (tree, DefaultOperation::Merge, StatusCode::CREATED, Some(format!("{base}/{seg}")))
+        }
+        _ => return Err(method_not_allowed(method)),
+    };
+    rc.ds.edit(RESTCONF_SESSION, ds, tree, default_op, TestOption::TestThenSet)?;
+    let mut r = response(status, None);
+    let after = rc.ds.snapshot(ds).unwrap_or_else(|| rc.ds.running());
+    set_validators(&mut r, &validators(&after));
+    if let Some(loc) = location.and_then(|l| HeaderValue::from_str(&l).ok()) {
+        r.headers_mut().insert(header::LOCATION, loc);
+    }
+    Ok(r)
+}
+
+/// A target-like description of the child a POST creates (for insert).
+fn child_target<'a>(parent: &Target<'a>, child: ffi::RawSchema) -> Target<'a> {
+    let mut t = parent.clone();
+    // SAFETY: `child` is a compiled schema node of the context.
+    let kind = unsafe { ffi::schema_kind(child).0 };
+    t.kind = if kind == ffi::LYS_LIST {
+        Kind::ListEntry
+    } else if kind == ffi::LYS_LEAFLIST {
+        Kind::LeafListEntry
+    } else {
+        Kind::Container
+    };
+    t.parent_path = parent.data_path.clone();
+    t
+}
+
+/// A whole-datastore body (PUT/PATCH on the datastore root): the content
+/// of `ietf-restconf:data` (RFC 8040 §3.3.1), or its top-level nodes bare.
+fn root_tree(ctx: &'static Context, text: &str, enc: Enc) -> Result<DataTree<'static>, Errors> {
+    let _ = ffi::take_errors(ctx);
+    let unwrapped;
+    let text = match enc {
+        Enc::Json if text.contains("\"ietf-restconf:data\"") => {
+            let v: serde_json::Value = serde_json::from_str(text)
+                .map_err(|e| super::bad_request(format!("the request body is not JSON: {e}")))?;
+            match v {
+                serde_json::Value::Object(mut m) if m.len() == 1 && m.contains_key("ietf-restconf:data") => {
+                    unwrapped = m.remove("ietf-restconf:data").unwrap_or_default().to_string();
+                    unwrapped.as_str()
+                }
+                _ => text,
+            }
+        }
+        Enc::Xml if text.contains(RESTCONF_NS) => match crate::netconf::xml::parse(text) {
+            Ok(root) if root.local == "data" && root.ns.as_deref() == Some(RESTCONF_NS) => {
+                unwrapped = crate::netconf::xml::inner_xml(text, &root);
+                unwrapped.as_str()
+            }
+            _ => text,
+        },
+        _ => text,
+    };
+    // SAFETY: the parsed tree is handed to tree_of, which owns it.
+    let root = unsafe { ffi::parse_data_under(ctx, std::ptr::null_mut(), text, enc.is_json()) }
+        .map_err(|_| parse_errors(ctx, "the request body"))?;
+    Ok(tree_of(ctx, root))
+}
+
+/// The body's node must be the URI's target: same node, same keys.
+fn check_is_target(
+    ctx: &Context,
+    tree: &DataTree<'static>,
+    node: RawNode,
+    target: &Target<'_>,
+) -> Result<(), Errors> {
+    // SAFETY: `node` is in `tree`, which we hold.
+    let at = unsafe { ffi::find_path(tree.raw(), &target.data_path) };
+    if at == Some(node) {
+        return Ok(());
+    }
+    let _ = ffi::take_errors(ctx);
+    let what = match target.kind {
+        Kind::ListEntry | Kind::LeafListEntry => "the body's key values differ from the URI's",
+        _ => "the body's node is not the target resource",
+    };
+    Err(Errors::from(
+        Error::invalid_value(what).with_type(ErrorType::Protocol).with_path(target.data_path.clone()),
+    ))
+}
+
+/// The target node alone in a new tree (its ancestors with their keys):
+/// what DELETE marks.
+fn target_tree(
+    rc: &Restconf,
+    ds: Datastore,
+    target: &Target<'_>,
+) -> Result<(DataTree<'static>, RawNode), Errors> {
+    let ctx = rc.ds.schema().context();
+    let value = if target.kind == Kind::Leaf {
+        let snap = rc.ds.snapshot(ds).unwrap_or_else(|| rc.ds.running());
+        let found = find(ctx, snap.tree().raw(), &target.data_path)?;
+        // SAFETY: a node of the held snapshot.
+        found.first().and_then(|n| unsafe { ffi::node_value(*n) })
+    } else {
+        None
+    };
+    let _ = ffi::take_errors(ctx);
+    // SAFETY: the new tree is owned by the DataTree returned.
+    unsafe {
+        let node = ffi::new_path(ctx, std::ptr::null_mut(), &target.data_path, value.as_deref())
+            .map_err(|_| parse_errors(ctx, &target.data_path))?;
+        Ok((tree_of(ctx, ffi::first_root(node)), node))
+    }
+}
+
+fn set_operation(ctx: &Context, node: RawNode, op: &str) -> Result<(), Errors> {
+    // SAFETY: `node` is in an edit tree the caller owns.
+    unsafe { ffi::add_meta(ctx, node, "ietf-netconf", "operation", op) }.map_err(|e| {
+        let _ = ffi::take_errors(ctx);
+        Errors::from(Error::operation_failed(format!("marking the edit failed (libyang {e})")))
+    })
+}
+
+/// `insert` / `point` (RFC 8040 §4.8.5-6) as the yang:insert/key/value
+/// metadata of the edit.
+fn set_insert(rc: &Restconf, node: RawNode, target: &Target<'_>, q: &Query) -> Result<(), Errors> {
+    let Some(insert) = q.insert else { return Ok(()) };
+    let ctx = rc.ds.schema().context();
+    // SAFETY: `node` is in the caller's edit tree.
+    let s = unsafe { ffi::node_schema(node) };
+    let user_ordered = unsafe { ffi::schema_kind(s).1 } & ffi::LYS_ORDBY_USER != 0;
+    if !user_ordered {
+        return Err(Errors::from(
+            Error::invalid_value("insert is only allowed for an ordered-by user list or leaf-list")
+                .with_type(ErrorType::Protocol),
+        ));
+    }
+    let meta = |name: &str, value: &str| -> Result<(), Errors> {
+        // SAFETY: as above.
+        unsafe { ffi::add_meta(ctx, node, "yang", name, value) }.map_err(|e| {
+            let _ = ffi::take_errors(ctx);
+            Errors::from(Error::operation_failed(format!("marking the insert failed (libyang {e})")))
+        })
+    };
+    meta("insert", insert.as_str())?;
+    if let Some(point) = &q.point {
+        let segs = uri::parse_path(point)?;
+        let p = path::resolve(ctx, &segs, false)?;
+        let same = p.parent_path == target.parent_path
+            && p.nodes.last().map(|n| n.as_raw().cast_const()) == Some(s)
+            && matches!(p.kind, Kind::ListEntry | Kind::LeafListEntry);
+        if !same {
+            return Err(Errors::from(
+                Error::invalid_value(format!("point {point} is not an entry of the list being edited"))
+                    .with_type(ErrorType::Protocol),
+            ));
+        }
+        if p.kind == Kind::ListEntry {
+            let mut pred = String::new();
+            let module = p.nodes.last().map(|n| n.module().name().to_string()).unwrap_or_default();
+            for (k, v) in &p.keys {
+                pred.push_str(&format!("[{module}:{k}={}]", path::quote(v)?));
+            }
+            meta("key", &pred)?;
+        } else if let Some((_, v)) = p.keys.first() {
+            meta("value", v)?;
+        }
+    }
+    Ok(())
+}
+
+// ---- operations ----
+
+enum Invocation<'t, 'a> {
+    Rpc(SchemaNode<'a>),
+    Action(&'t Target<'a>),
+}
+
+fn operations(rc: &Restconf, req: &Req, enc: Enc, raw: &str) -> Reply {
+    let method = &req.parts.method;
+    let q = uri::parse_query(req.parts.uri.query())?;
+    let ctx = rc.ds.schema().context();
+    if raw.is_empty() || raw == "/" {
+        read_only(method, req)?;
+        q.only(&[], "operations")?;
+        let mut json = Vec::new();
+        let mut xml = String::new();
+        for m in ctx.modules(true).filter(|m| m.is_implemented()) {
+            if is_netconf_module(m.name()) {
+                continue;
+            }
+            for r in m.rpcs() {
+                json.push(format!("\"{}:{}\":[null]", m.name(), r.name()));
+                xml.push_str(&format!("<{} xmlns=\"{}\"/>", r.name(), m.namespace()));
+            }
+        }
+        let body = match enc {
+            Enc::Json => format!("{{\"ietf-restconf:operations\":{{{}}}}}", json.join(",")),
+            Enc::Xml => format!("<operations xmlns=\"{RESTCONF_NS}\">{xml}</operations>"),
+        };
+        return Ok(ok_body(method, enc, body, "GET, HEAD, OPTIONS"));
+    }
+    let segs = uri::parse_path(raw)?;
+    let rpc = path::resolve_rpc(ctx, &segs)?;
+    if is_netconf_module(rpc.module().name()) {
+        return Err(not_found(format!("{} is a NETCONF protocol operation", rpc.name())));
+    }
+    match *method {
+        Method::POST => {
+            q.only(&[], "an operation")?;
+            invoke(rc, req, enc, Invocation::Rpc(rpc))
+        }
+        Method::OPTIONS => {
+            let mut r = response(StatusCode::OK, None);
+            r.headers_mut().insert(header::ALLOW, HeaderValue::from_static("POST, OPTIONS"));
+            Ok(r)
+        }
+        _ => {
+            let mut r = rc.error_response(&method_not_allowed(method), enc);
+            r.headers_mut().insert(header::ALLOW, HeaderValue::from_static("POST, OPTIONS"));
+            Ok(r)
+        }
+    }
+}
+
+/// The NETCONF protocol modules, whose operations RESTCONF does not carry.
+fn is_netconf_module(name: &str) -> bool {
+    name.starts_with("ietf-netconf")
+}
+
+fn invoke(rc: &Restconf, req: &Req, enc: Enc, what: Invocation<'_, '_>) -> Reply {
+    let ctx = rc.ds.schema().context();
+    let (path, node) = match &what {
+        Invocation::Rpc(r) => (format!("/{}:{}", r.module().name(), r.name()), r.clone()),
+        Invocation::Action(t) => match t.nodes.last() {
+            Some(n) => (t.data_path.clone(), n.clone()),
+            None => return Err(method_not_allowed(&req.parts.method)),
+        },
+    };
+    let ns = node.module().namespace().to_string();
+    let name = node.name().to_string();
+    let _ = ffi::take_errors(ctx);
+    // SAFETY: the operation tree is ours (owned by `tree` below).
+    let (tree, op) = unsafe {
+        let op =
+            ffi::new_path(ctx, std::ptr::null_mut(), &path, None).map_err(|_| parse_errors(ctx, &path))?;
+        (tree_of(ctx, ffi::first_root(op)), op)
+    };
+    if !req.body.is_empty() {
+        let (text, benc) = body_text(req)?;
+        // SAFETY: `op` is in `tree`, ours.
+        if unsafe { ffi::parse_restconf_input(ctx, op, text, benc.is_json()) }.is_err() {
+            return Err(parse_errors(ctx, "the operation input"));
+        }
+    }
+    let running = rc.ds.running();
+    let dep = running.tree().raw();
+    // SAFETY: `tree` is ours; the running snapshot is held for the call.
+    if unsafe { ffi::validate_op_input(tree.raw(), dep) }.is_err() {
+        let records = ffi::take_errors(ctx);
+        let errs: Errors = Errors::from_libyang(&records, Stage::Validate)
+            .iter()
+            .cloned()
+            .map(crate::netconf::ops::missing_input_parameter)
+            .collect();
+        return Err(if errs.is_empty() {
+            Errors::from(Error::invalid_value(format!("input of {name} is not valid")))
+        } else {
+            errs
+        });
+    }
+    if let Invocation::Action(t) = &what {
+        if find(ctx, dep, &t.parent_path)?.is_empty() {
+            return Err(Errors::from(
+                Error::data_missing(t.parent_path.clone())
+                    .with_message(format!("the node of action {name} does not exist")),
+            ));
+        }
+    }
+    drop(running);
+    let Some(handler) = rc.netconf.handler(&ns, &name) else {
+        return Err(status_error(
+            ErrorTag::OperationNotSupported,
+            501,
+            format!("{name} has no implementation in this server"),
+        ));
+    };
+    // SAFETY: the tree is ours.
+    let input_xml = unsafe { ffi::print_xml(tree.raw(), true) }.unwrap_or_default();
+    let call = crate::netconf::RpcCall {
+        session: super::RESTCONF_SESSION,
+        user: &req.user,
+        input_xml: &input_xml,
+        input: &tree,
+    };
+    let out = handler.call(&call)?;
+    if out.trim().is_empty() {
+        return Ok(response(StatusCode::NO_CONTENT, None));
+    }
+    let body = output_body(ctx, &path, &ns, &name, node.module().name(), &out, enc)?;
+    Ok(response(StatusCode::OK, Some((enc.data_type(), body))))
+}
+
+/// The handler's output (XML of the output nodes) as RFC 8040 §3.6.2's
+/// `{"module:output":{...}}` or `<output xmlns=...>`.
+fn output_body(
+    ctx: &'static Context,
+    path: &str,
+    ns: &str,
+    name: &str,
+    module: &str,
+    out: &str,
+    enc: Enc,
+) -> Result<String, Errors> {
+    if enc == Enc::Xml {
+        return Ok(format!("<output xmlns=\"{ns}\">{out}</output>"));
+    }
+    let _ = ffi::take_errors(ctx);
+    let failed =
+        || Errors::from(Error::operation_failed(format!("the output of {name} could not be converted")));
+    // SAFETY: the reply tree is ours for this function.
+    unsafe {
+        let op = ffi::new_path(ctx, std::ptr::null_mut(), path, None).map_err(|_| failed())?;
+        let tree = tree_of(ctx, ffi::first_root(op));
+        let wrapped = format!("<{name} xmlns=\"{ns}\">{out}</{name}>");
+        let reply = DataTree::parse_op_string(
+            ctx,
+            &wrapped,
+            yang3::data::DataFormat::XML,
+            yang3::data::DataOperation::ReplyYang,
+        )
+        .map_err(|_| {
+            let _ = ffi::take_errors(ctx);
+            failed()
+        })?;
+        drop(tree);
+        let op_node = ffi::find_path(reply.raw(), path).ok_or_else(failed)?;
+        let first = ffi::node_first_child(op_node);
+        let text =
+            ffi::print_mem(first, true, (DataPrinterFlags::WITH_SIBLINGS | DataPrinterFlags::SHRINK).bits())
+                .map_err(|_| failed())?;
+        let value: serde_json::Value =
+            serde_json::from_str(if text.is_empty() { "{}" } else { &text }).map_err(|_| failed())?;
+        let mut inner = serde_json::Map::new();
+        if let serde_json::Value::Object(m) = value {
+            for (k, v) in m {
+                let k = match k.split_once(':') {
+                    Some((m, local)) if m == module => local.to_string(),
+                    _ => k,
+                };
+                inner.insert(k, v);
+            }
+        }
+        Ok(serde_json::json!({ format!("{module}:output"): inner }).to_string())
+    }
+}

@@ -1,0 +1,446 @@
+//! RESTCONF against `occd serve` (plain HTTP on a free port): every method
+//! and its statuses, query parameters, media types, validators, the strict
+//! URI parser's 400s, NMDA datastores, operations, and an encoding round
+//! trip of the OCC reference scenario. curl drives the same CRUD cycle over
+//! TLS and HTTP/2 (tests/restconf_curl).
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::time::Duration;
+
+use common::{root, write, Server};
+
+struct Reply {
+    status: u16,
+    headers: Vec<(String, String)>,
+    body: String,
+}
+
+impl Reply {
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+    }
+
+    fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.body))
+    }
+
+    /// The first error's tag.
+    fn tag(&self) -> String {
+        let v = self.json();
+        v["ietf-restconf:errors"]["error"][0]["error-tag"].as_str().unwrap_or_default().to_string()
+    }
+}
+
+struct Rc {
+    server: Server,
+    port: u16,
+}
+
+const AUTH: &str = "Basic YWRtaW46cmMtcHc="; // admin:rc-pw
+
+impl Rc {
+    fn start(dir: &std::path::Path) -> Rc {
+        let cfg = write(
+            dir,
+            "occd.toml",
+            "data-dir = \"data\"\n[netconf]\nenabled = false\n[restconf]\nlisten = \"127.0.0.1:0\"\ntls = false\n\
+             [[users]]\nname = \"admin\"\npassword-hash = \"$0$rc-pw\"\n",
+        );
+        let server = Server::start(&["-c", &cfg]).unwrap_or_else(|o| panic!("serve failed: {}", o.all()));
+        let line = server.log.iter().find(|l| l.contains("RESTCONF listening on")).expect("listen line");
+        let port = line.rsplit(':').next().unwrap().trim_end_matches("/restconf").trim().parse().unwrap();
+        Rc { server, port }
+    }
+
+    /// Sends raw bytes and reads the reply to EOF (`Connection: close`).
+    fn raw(&self, request: &[u8]) -> Reply {
+        let mut s = TcpStream::connect(("127.0.0.1", self.port)).unwrap();
+        s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+        s.write_all(request).unwrap();
+        let mut out = Vec::new();
+        let _ = s.read_to_end(&mut out);
+        let text = String::from_utf8_lossy(&out).into_owned();
+        let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+        let mut lines = head.split("\r\n");
+        let status = lines.next().unwrap_or_default().split(' ').nth(1).unwrap_or("0").parse().unwrap_or(0);
+        let headers = lines
+            .filter_map(|l| l.split_once(':'))
+            .map(|(n, v)| (n.trim().to_string(), v.trim().to_string()))
+            .collect();
+        Reply { status, headers, body: body.to_string() }
+    }
+
+    fn req(&self, method: &str, path: &str, headers: &[(&str, &str)], body: &str) -> Reply {
+        let mut r = format!("{method} {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n");
+        if !headers.iter().any(|(n, _)| n.eq_ignore_ascii_case("authorization")) {
+            r.push_str(&format!("Authorization: {AUTH}\r\n"));
+        }
+        for (n, v) in headers {
+            if !v.is_empty() {
+                r.push_str(&format!("{n}: {v}\r\n"));
+            }
+        }
+        if !body.is_empty() || ["PUT", "POST", "PATCH"].contains(&method) {
+            r.push_str(&format!("Content-Length: {}\r\n", body.len()));
+        }
+        r.push_str("\r\n");
+        r.push_str(body);
+        self.raw(r.as_bytes())
+    }
+
+    fn get(&self, path: &str) -> Reply {
+        self.req("GET", path, &[], "")
+    }
+
+    fn send_json(&self, method: &str, path: &str, body: &str) -> Reply {
+        self.req(method, path, &[("Content-Type", "application/yang-data+json")], body)
+    }
+
+    fn send_xml(&self, method: &str, path: &str, body: &str) -> Reply {
+        self.req(
+            method,
+            path,
+            &[("Content-Type", "application/yang-data+xml"), ("Accept", "application/yang-data+xml")],
+            body,
+        )
+    }
+}
+
+fn scenario_json() -> String {
+    std::fs::read_to_string(root().join("yang/occ/examples/scenario.json")).unwrap()
+}
+
+const ACTORS: &str = "/restconf/data/occ-actors:actors";
+
+fn actor(id: &str, name: &str) -> String {
+    format!(
+        "{{\"occ-actors:actor\":[{{\"actor-id\":\"{id}\",\"name\":\"{name}\",\"role\":[\"occ-types:cloud-service-user\"],\"kind\":\"enterprise\"}}]}}"
+    )
+}
+
+/// libyang's RFC 7951 print of a JSON document, as occd loads the modules.
+fn libyang_json(text: &str) -> serde_json::Value {
+    use yang3::data::{Data, DataFormat, DataParserFlags, DataPrinterFlags, DataTree, DataValidationFlags};
+    let schema = common::default_schema();
+    let tree = DataTree::parse_string(
+        schema.context(),
+        text,
+        DataFormat::JSON,
+        DataParserFlags::STRICT,
+        DataValidationFlags::NO_STATE,
+    )
+    .unwrap();
+    serde_json::from_str(&tree.print_string(DataFormat::JSON, DataPrinterFlags::WITH_SIBLINGS).unwrap())
+        .unwrap()
+}
+
+fn sorted(v: serde_json::Value) -> serde_json::Value {
+    use serde_json::Value;
+    match v {
+        Value::Array(a) => {
+            let mut a: Vec<Value> = a.into_iter().map(sorted).collect();
+            a.sort_by_key(|x| x.to_string());
+            Value::Array(a)
+        }
+        Value::Object(m) => Value::Object(m.into_iter().map(|(k, v)| (k, sorted(v))).collect()),
+        other => other,
+    }
+}
+
+#[test]
+fn discovery_auth_and_media_types() {
+    let dir = tempfile::tempdir().unwrap();
+    let rc = Rc::start(dir.path());
+    let r = rc.req("GET", "/.well-known/host-meta", &[("Authorization", "")], "");
+    assert_eq!(r.status, 200);
+    assert!(r.body.contains("<Link rel=\"restconf\" href=\"/restconf\"/>"), "{}", r.body);
+    let r = rc.get("/restconf");
+    assert_eq!(r.status, 200);
+    assert_eq!(r.json()["ietf-restconf:restconf"]["yang-library-version"], "2019-01-04");
+    let r = rc.req("GET", "/restconf", &[("Accept", "application/yang-data+xml")], "");
+    assert!(
+        r.body.starts_with("<restconf xmlns=\"urn:ietf:params:xml:ns:yang:ietf-restconf\">"),
+        "{}",
+        r.body
+    );
+    let r = rc.get("/restconf/yang-library-version");
+    assert_eq!(r.json()["ietf-restconf:yang-library-version"], "2019-01-04");
+    // Authentication.
+    let r = rc.req("GET", "/restconf/data", &[("Authorization", "Basic YWRtaW46d3Jvbmc=")], "");
+    assert_eq!(r.status, 401);
+    assert!(r.header("www-authenticate").unwrap().starts_with("Basic"));
+    assert_eq!(r.tag(), "access-denied");
+    let r = rc.raw(b"GET /restconf/data HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+    assert_eq!(r.status, 401);
+    // Media types.
+    let r = rc.req("GET", ACTORS, &[("Accept", "text/html")], "");
+    assert_eq!(r.status, 406);
+    assert_eq!(r.header("content-type"), Some("application/yang-data+json"));
+    let r = rc.req("PUT", ACTORS, &[("Content-Type", "text/plain")], "x");
+    assert_eq!(r.status, 415);
+    let r = rc.req(
+        "GET",
+        ACTORS,
+        &[("Accept", "application/yang-data+xml;q=0.5, application/yang-data+json")],
+        "",
+    );
+    assert_eq!(r.header("content-type"), Some("application/yang-data+json"));
+    // Errors come in the requested encoding; in JSON the list is an array.
+    let r = rc.req("GET", "/restconf/data/occ-actors:nope", &[("Accept", "application/yang-data+xml")], "");
+    assert_eq!(r.status, 400);
+    assert!(r.body.starts_with("<errors xmlns=\"urn:ietf:params:xml:ns:yang:ietf-restconf\">"), "{}", r.body);
+    let r = rc.get("/restconf/data/occ-actors:nope");
+    assert!(r.json()["ietf-restconf:errors"]["error"].is_array());
+    // Monitoring.
+    let r = rc.get("/restconf/data/ietf-restconf-monitoring:restconf-state/capabilities");
+    assert!(r.body.contains("urn:ietf:params:restconf:capability:depth:1.0"), "{}", r.body);
+    // Not RESTCONF, or a body where none belongs, or a non-HTTP byte stream.
+    assert_eq!(rc.get("/restconf/nothing").status, 404);
+    assert_eq!(rc.req("GET", ACTORS, &[("Content-Type", "application/yang-data+json")], "{}").status, 400);
+    let r = rc.raw(b"\x16\x03\x01garbage\r\n\r\n");
+    assert!(r.status == 400 || r.status == 0, "{} {:?} {}", r.status, r.headers, r.body);
+    assert_eq!(rc.get("/restconf").status, 200, "the server still answers");
+    let (status, log) = rc.server.stop("TERM");
+    assert!(status.success(), "{log:?}");
+}
+
+#[test]
+fn crud_statuses_and_validators() {
+    let dir = tempfile::tempdir().unwrap();
+    let rc = Rc::start(dir.path());
+    let r = rc.send_json("PUT", "/restconf/data", &scenario_json());
+    assert_eq!(r.status, 204, "{}", r.body);
+    // The datastore resource is ietf-restconf:data; JSON equals the
+    // document loaded (libyang's RFC 7951 print of it).
+    let r = rc.get("/restconf/data?content=config");
+    assert_eq!(r.status, 200);
+    // System-ordered lists and leaf-lists come back in libyang's order:
+    // compare them as sets.
+    let want = sorted(libyang_json(&scenario_json()));
+    let got = sorted(r.json());
+    for (k, v) in want.as_object().unwrap() {
+        assert_eq!(&got["ietf-restconf:data"][k], v, "{k}");
+    }
+    // POST creates a child: 201 + Location; again: 409 data-exists.
+    let r = rc.send_json("POST", ACTORS, &actor("x-1", "X one"));
+    assert_eq!(r.status, 201, "{}", r.body);
+    assert_eq!(r.header("location"), Some("/restconf/data/occ-actors:actors/actor=x-1"));
+    let etag = r.header("etag").unwrap().to_string();
+    let r = rc.send_json("POST", ACTORS, &actor("x-1", "X one"));
+    assert_eq!((r.status, r.tag().as_str()), (409, "data-exists"));
+    // POST under a missing parent: 404.
+    let r =
+        rc.send_json("POST", "/restconf/data/occ-actors:actors/actor=nope", "{\"occ-actors:name\":\"n\"}");
+    assert_eq!(r.status, 404);
+    // GET a leaf, in both encodings; HEAD has the headers and no body.
+    let r = rc.get("/restconf/data/occ-actors:actors/actor=x-1/name");
+    assert_eq!(r.json(), serde_json::json!({"occ-actors:name": "X one"}));
+    assert_eq!(r.header("etag"), Some(etag.as_str()));
+    assert!(r.header("last-modified").is_some());
+    let r = rc.req("HEAD", "/restconf/data/occ-actors:actors/actor=x-1/name", &[], "");
+    assert_eq!(r.status, 200);
+    assert!(r.body.is_empty());
+    let r = rc.send_xml("GET", "/restconf/data/occ-actors:actors/actor=x-1/name", "");
+    assert_eq!(r.body.trim(), "<name xmlns=\"urn:occd:params:xml:ns:yang:occ-actors\">X one</name>");
+    // Conditional GET.
+    let r = rc.req(
+        "GET",
+        "/restconf/data/occ-actors:actors/actor=x-1?content=config",
+        &[("If-None-Match", &etag)],
+        "",
+    );
+    assert_eq!(r.status, 304);
+    let r = rc.req(
+        "GET",
+        "/restconf/data/occ-actors:actors/actor=x-1?content=config",
+        &[("If-None-Match", "\"0-0\"")],
+        "",
+    );
+    assert_eq!(r.status, 200);
+    // PUT replaces (204) or creates (201); the body must be the target.
+    let r = rc.send_xml(
+        "PUT",
+        "/restconf/data/occ-actors:actors/actor=x-1/name",
+        "<name xmlns=\"urn:occd:params:xml:ns:yang:occ-actors\">X renamed</name>",
+    );
+    assert_eq!(r.status, 204, "{}", r.body);
+    let r = rc.send_json("PUT", "/restconf/data/occ-actors:actors/actor=x-2", &actor("x-2", "X two"));
+    assert_eq!(r.status, 201, "{}", r.body);
+    let r = rc.send_json("PUT", "/restconf/data/occ-actors:actors/actor=x-3", &actor("x-2", "X two"));
+    assert_eq!((r.status, r.tag().as_str()), (400, "invalid-value"));
+    let r = rc.send_json(
+        "PUT",
+        "/restconf/data/occ-actors:actors/actor=x-3",
+        &format!("{},{}", actor("x-3", "a"), "{}"),
+    );
+    assert_eq!(r.status, 400);
+    // Preconditions: a stale If-Match fails with 412 and changes nothing.
+    let r = rc.req(
+        "PUT",
+        "/restconf/data/occ-actors:actors/actor=x-2/name",
+        &[("Content-Type", "application/yang-data+json"), ("If-Match", &etag)],
+        "{\"occ-actors:name\":\"late\"}",
+    );
+    assert_eq!(r.status, 412);
+    let r = rc.req(
+        "PUT",
+        "/restconf/data/occ-actors:actors/actor=x-2/name",
+        &[
+            ("Content-Type", "application/yang-data+json"),
+            ("If-Unmodified-Since", "Mon, 01 Jan 2001 00:00:00 GMT"),
+        ],
+        "{\"occ-actors:name\":\"late\"}",
+    );
+    assert_eq!(r.status, 412);
+    assert_eq!(rc.get("/restconf/data/occ-actors:actors/actor=x-2/name").json()["occ-actors:name"], "X two");
+    // PATCH merges into an existing target; a missing one is 404.
+    let r = rc.send_json("PATCH", "/restconf/data/occ-actors:actors/actor=x-2", &actor("x-2", "X patched"));
+    assert_eq!(r.status, 204, "{}", r.body);
+    assert_eq!(
+        rc.get("/restconf/data/occ-actors:actors/actor=x-2/name").json()["occ-actors:name"],
+        "X patched"
+    );
+    assert_eq!(
+        rc.send_json("PATCH", "/restconf/data/occ-actors:actors/actor=x-9", &actor("x-9", "n")).status,
+        404
+    );
+    let r = rc.req("PATCH", ACTORS, &[("Content-Type", "application/yang-patch+json")], "{}");
+    assert_eq!(r.status, 415);
+    // Invalid data: libyang's error through the table (pattern → 400 with
+    // the must/pattern's app tag), nothing changed.
+    let r = rc.send_json("POST", ACTORS, &actor("bad id", "n"));
+    assert_eq!(r.status, 400);
+    assert_eq!(r.json()["ietf-restconf:errors"]["error"][0]["error-app-tag"], "occ-id-syntax");
+    // State data cannot be edited; unknown nodes in a body are 400.
+    let r = rc.send_json("POST", ACTORS, "{\"occ-actors:actor\":[{\"actor-id\":\"q\",\"bogus\":1}]}");
+    assert_eq!(r.status, 400, "{}", r.body);
+    // DELETE: 204, then 409 data-missing.
+    assert_eq!(rc.req("DELETE", "/restconf/data/occ-actors:actors/actor=x-1", &[], "").status, 204);
+    let r = rc.req("DELETE", "/restconf/data/occ-actors:actors/actor=x-1", &[], "");
+    assert_eq!((r.status, r.tag().as_str()), (409, "data-missing"));
+    assert_eq!(rc.get("/restconf/data/occ-actors:actors/actor=x-1").status, 404);
+    assert_eq!(rc.req("DELETE", "/restconf/data", &[], "").status, 405);
+    // OPTIONS lists the methods.
+    let r = rc.req("OPTIONS", ACTORS, &[], "");
+    assert_eq!(r.header("allow"), Some("GET, HEAD, OPTIONS, POST, PUT, PATCH, DELETE"));
+    assert!(r.header("accept-patch").is_some());
+    let (status, log) = rc.server.stop("TERM");
+    assert!(status.success(), "{log:?}");
+}
+
+#[test]
+fn query_parameters_uris_datastores_and_operations() {
+    let dir = tempfile::tempdir().unwrap();
+    let rc = Rc::start(dir.path());
+    assert_eq!(rc.send_json("PUT", "/restconf/data", &scenario_json()).status, 204);
+    // depth
+    let r = rc.get("/restconf/data/occ-actors:actors/actor=acme?depth=1");
+    assert_eq!(r.json(), serde_json::json!({"occ-actors:actor": [{"actor-id": "acme"}]}));
+    let r = rc.get("/restconf/data/occ-actors:actors/actor=acme?depth=unbounded");
+    assert!(r.json()["occ-actors:actor"][0]["contact"].is_object());
+    // content
+    let r = rc.get("/restconf/data/ietf-netconf-monitoring:netconf-state?content=config");
+    assert_eq!(r.status, 404, "{}", r.body);
+    let r = rc.get("/restconf/data/ietf-restconf-monitoring:restconf-state?content=nonconfig");
+    assert_eq!(r.status, 200);
+    // with-defaults: report-all shows a default explicit mode hides.
+    let explicit = rc.get("/restconf/data/occ-actors:actors/actor=acme").body;
+    let all = rc.get("/restconf/data/occ-actors:actors/actor=acme?with-defaults=report-all").body;
+    let tagged = rc.get("/restconf/data/occ-actors:actors/actor=acme?with-defaults=report-all-tagged").body;
+    assert!(all.len() >= explicit.len());
+    if all.len() > explicit.len() {
+        assert!(tagged.contains("ietf-netconf-with-defaults:default"), "{tagged}");
+    }
+    // Bad query parameters: 400 each.
+    for q in [
+        "depth=0",
+        "depth=65536",
+        "depth=x",
+        "content=foo",
+        "content=all&content=all",
+        "foo=1",
+        "with-defaults=none",
+        "insert=first",
+        "with-origin",
+        "fields=",
+    ] {
+        let r = rc.get(&format!("{ACTORS}?{q}"));
+        assert_eq!(r.status, 400, "{q}: {}", r.body);
+    }
+    // Bad URIs: 400 each, the server unharmed.
+    for p in [
+        "/restconf/data/actors",
+        "/restconf/data/:actors",
+        "/restconf/data/occ-actors:",
+        "/restconf/data/occ-actors:actors//actor=acme",
+        "/restconf/data/occ-actors:actors/",
+        "/restconf/data/occ-actors:actors/..",
+        "/restconf/data/occ-actors:actors/actor",
+        "/restconf/data/occ-actors:actors/actor=acme,x",
+        "/restconf/data/occ-actors:actors/actor==acme",
+        "/restconf/data/occ-actors:actors/actor=%zz",
+        "/restconf/data/occ-actors:actors/actor=%2",
+        "/restconf/data/occ-actors:actors/actor=%C0%AF",
+        "/restconf/data/occ-actors:actors/actor=a%00",
+        "/restconf/data/occ-actors:actors/1actor=x",
+        "/restconf/data/occ-actors:actors=x",
+        "/restconf/data/occ-actors:nope",
+        "/restconf/data/nope:actors",
+        "/restconf/data/occ-actors:actors/actor=acme/name/x",
+    ] {
+        let r = rc.get(p);
+        assert_eq!(r.status, 400, "{p}: {}", r.body);
+    }
+    // %2F and %2C are data inside a key: not found, not a parse error.
+    assert_eq!(rc.get("/restconf/data/occ-actors:actors/actor=a%2Fb%2Cc").status, 404);
+    // NMDA datastores.
+    let r = rc.get("/restconf/ds/ietf-datastores:running/occ-actors:actors/actor=acme/name");
+    assert_eq!(r.json()["occ-actors:name"], "ACME Corporation");
+    let r = rc.send_json(
+        "PUT",
+        "/restconf/ds/ietf-datastores:candidate/occ-actors:actors/actor=acme/name",
+        "{\"occ-actors:name\":\"In candidate\"}",
+    );
+    assert_eq!(r.status, 204, "{}", r.body);
+    let r = rc.get("/restconf/ds/ietf-datastores:candidate/occ-actors:actors/actor=acme/name");
+    assert_eq!(r.json()["occ-actors:name"], "In candidate");
+    let r = rc.get("/restconf/ds/ietf-datastores:running/occ-actors:actors/actor=acme/name");
+    assert_eq!(r.json()["occ-actors:name"], "ACME Corporation");
+    let r = rc.get("/restconf/ds/ietf-datastores:operational/occ-actors:actors/actor=acme/name?with-origin");
+    assert!(r.body.contains("ietf-origin:origin"), "{}", r.body);
+    let r = rc.send_json(
+        "PUT",
+        "/restconf/ds/ietf-datastores:operational/occ-actors:actors/actor=acme/name",
+        "{}",
+    );
+    assert_eq!(r.status, 405);
+    assert_eq!(rc.get("/restconf/ds/ietf-datastores:nope").status, 404);
+    assert_eq!(rc.get("/restconf/data/occ-actors:actors?with-origin").status, 400);
+    // Operations: listed; input validated by libyang; no handler → 501.
+    let r = rc.get("/restconf/operations");
+    assert_eq!(
+        r.json()["ietf-restconf:operations"]["occ-lso:cancel-service-order"],
+        serde_json::json!([null])
+    );
+    let op = "/restconf/operations/occ-lso:cancel-service-order";
+    let r = rc.req("POST", op, &[], "");
+    assert_eq!((r.status, r.tag().as_str()), (400, "missing-element"));
+    let r = rc.send_json("POST", op, "{\"occ-lso:input\":{\"bogus\":1}}");
+    assert_eq!((r.status, r.tag().as_str()), (400, "unknown-element"));
+    let r = rc.get(op);
+    assert_eq!(r.status, 405);
+    assert_eq!(r.header("allow"), Some("POST, OPTIONS"));
+    let r = rc.send_json("POST", "/restconf/operations/ietf-netconf:get-config", "{}");
+    assert_eq!(r.status, 404);
+    // An oversized body is refused and the server goes on.
+    let big = format!("Content-Length: {}\r\n", 200 * 1024 * 1024);
+    let r = rc.raw(format!("PUT {ACTORS} HTTP/1.1\r\nHost: x\r\nAuthorization: {AUTH}\r\nContent-Type: application/yang-data+json\r\n{big}Connection: close\r\n\r\n{{").as_bytes());
+    assert_eq!(r.status, 413, "{}", r.body);
+    assert_eq!(rc.get("/restconf").status, 200);
+    let (status, log) = rc.server.stop("TERM");
+    assert!(status.success(), "{log:?}");
+}
