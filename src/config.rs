@@ -254,7 +254,11 @@ impl Config {
                 check_crypt_hash(h).map_err(|e| format!("users.{}: password-hash: {e}", u.name))?;
             }
         }
-        if self.netconf.enabled && self.restconf.enabled && self.netconf.listen == self.restconf.listen {
+        if self.netconf.enabled
+            && self.restconf.enabled
+            && self.netconf.listen == self.restconf.listen
+            && self.netconf.listen.port() != 0
+        {
             return Err("netconf.listen and restconf.listen are the same address".into());
         }
         Ok(())

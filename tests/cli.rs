@@ -248,7 +248,8 @@ fn mistyped_config_value_names_file_and_line() {
 }
 
 /// A data dir beside the config and NETCONF on a free port.
-const SERVE_CONFIG: &str = "data-dir = \"data\"\n[netconf]\nlisten = \"127.0.0.1:0\"\n";
+const SERVE_CONFIG: &str =
+    "data-dir = \"data\"\n[netconf]\nlisten = \"127.0.0.1:0\"\n[restconf]\nlisten = \"127.0.0.1:0\"\n";
 
 #[test]
 fn serve_starts_reports_modules_and_stops_on_sigterm() {
@@ -278,8 +279,19 @@ fn serve_starts_reports_modules_and_stops_on_sigterm() {
     use std::os::unix::fs::PermissionsExt;
     assert_eq!(meta.permissions().mode() & 0o777, 0o600);
     let first = std::fs::read_to_string(&pw_file).unwrap();
+    // So was the self-signed RESTCONF key; the certificate is kept too.
+    let key = data.join("restconf-key.pem");
+    assert_eq!(std::fs::metadata(&key).unwrap().permissions().mode() & 0o777, 0o600);
+    let cert = std::fs::read_to_string(data.join("restconf-cert.pem")).unwrap();
+    assert!(cert.starts_with("-----BEGIN CERTIFICATE-----"));
     let server = Server::start(&["-c", &cfg]).unwrap_or_else(|o| panic!("restart failed: {}", o.all()));
     assert_eq!(std::fs::read_to_string(&pw_file).unwrap(), first);
+    assert_eq!(std::fs::read_to_string(data.join("restconf-cert.pem")).unwrap(), cert);
+    assert!(
+        server.log.iter().any(|l| l.contains("RESTCONF listening on https://127.0.0.1:")),
+        "{:?}",
+        server.log
+    );
     let (status, log) = server.stop("INT");
     assert!(status.success(), "{status:?}");
     assert!(log.iter().any(|l| l.contains("SIGINT received")), "{log:?}");

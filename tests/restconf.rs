@@ -444,3 +444,114 @@ fn query_parameters_uris_datastores_and_operations() {
     let (status, log) = rc.server.stop("TERM");
     assert!(status.success(), "{log:?}");
 }
+
+/// curl over TLS (the self-signed certificate, `-k`), HTTP/2 and
+/// HTTP/1.1: a create/read/update/delete cycle on the OCC reference
+/// scenario in JSON, then in XML.
+#[test]
+fn curl_crud_cycle_over_tls_and_http2() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = write(
+        dir.path(),
+        "occd.toml",
+        "data-dir = \"data\"\n[netconf]\nenabled = false\n[restconf]\nlisten = \"127.0.0.1:0\"\n\
+         [[users]]\nname = \"admin\"\npassword-hash = \"$0$rc-pw\"\n",
+    );
+    let server = Server::start(&["-c", &cfg]).unwrap_or_else(|o| panic!("serve failed: {}", o.all()));
+    let line = server.log.iter().find(|l| l.contains("RESTCONF listening on https://")).expect("listen line");
+    let base = line[line.find("https://").unwrap()..].trim_end_matches("/restconf").trim().to_string();
+    let curl = |http: &str, args: &[&str]| -> (String, String) {
+        let out = std::process::Command::new("timeout")
+            .args(["60", "curl", "-sk", http, "-u", "admin:rc-pw", "-w", "\n%{http_version} %{http_code}"])
+            .args(args)
+            .output()
+            .expect("curl");
+        let text = String::from_utf8_lossy(&out.stdout).into_owned();
+        let (body, tail) = text.rsplit_once('\n').unwrap_or(("", &text));
+        (tail.to_string(), body.to_string())
+    };
+    let scenario_xml = root().join("yang/occ/examples/scenario.xml").display().to_string();
+    let scenario_json = root().join("yang/occ/examples/scenario.json").display().to_string();
+    let json = "Content-Type: application/yang-data+json";
+    let xml = "Content-Type: application/yang-data+xml";
+    let accept_xml = "Accept: application/yang-data+xml";
+    let actors = format!("{base}/restconf/data/occ-actors:actors");
+    let one = format!("{actors}/actor=x-1");
+    for (http, version) in [("--http2", "2"), ("--http1.1", "1.1")] {
+        // JSON
+        let (s, b) = curl(
+            http,
+            &[
+                "-X",
+                "PUT",
+                "-H",
+                json,
+                "--data-binary",
+                &format!("@{scenario_json}"),
+                &format!("{base}/restconf/data"),
+            ],
+        );
+        assert_eq!(s, format!("{version} 204"), "{b}");
+        let (s, b) = curl(http, &[&format!("{actors}/actor=acme/name")]);
+        assert_eq!(s, format!("{version} 200"));
+        assert!(b.contains("\"occ-actors:name\": \"ACME Corporation\""), "{b}");
+        let (s, b) = curl(http, &["-X", "POST", "-H", json, "-d", &actor("x-1", "X one"), &actors]);
+        assert_eq!(s, format!("{version} 201"), "{b}");
+        let (s, b) = curl(http, &["-X", "PATCH", "-H", json, "-d", &actor("x-1", "X two"), &one]);
+        assert_eq!(s, format!("{version} 204"), "{b}");
+        let (_, b) = curl(http, &[&format!("{one}/name")]);
+        assert!(b.contains("X two"), "{b}");
+        let (s, _) = curl(http, &["-X", "DELETE", &one]);
+        assert_eq!(s, format!("{version} 204"));
+        let (s, _) = curl(http, &[&one]);
+        assert_eq!(s, format!("{version} 404"));
+        // XML
+        let (s, b) = curl(
+            http,
+            &[
+                "-X",
+                "PUT",
+                "-H",
+                xml,
+                "--data-binary",
+                &format!("@{scenario_xml}"),
+                &format!("{base}/restconf/data"),
+            ],
+        );
+        assert_eq!(s, format!("{version} 204"), "{b}");
+        let (s, b) = curl(http, &["-H", accept_xml, &format!("{actors}/actor=nimbus/name")]);
+        assert_eq!(s, format!("{version} 200"));
+        assert_eq!(
+            b.trim(),
+            "<name xmlns=\"urn:occd:params:xml:ns:yang:occ-actors\">Nimbus Data Centres</name>"
+        );
+        let body = "<actor xmlns=\"urn:occd:params:xml:ns:yang:occ-actors\" xmlns:t=\"urn:occd:params:xml:ns:yang:occ-types\">\
+                    <actor-id>x-1</actor-id><name>X xml</name><role>t:cloud-service-user</role><kind>enterprise</kind></actor>";
+        let (s, b) = curl(http, &["-X", "POST", "-H", xml, "-H", accept_xml, "-d", body, &actors]);
+        assert_eq!(s, format!("{version} 201"), "{b}");
+        let (s, b) = curl(
+            http,
+            &[
+                "-X",
+                "PUT",
+                "-H",
+                xml,
+                "-H",
+                accept_xml,
+                "-d",
+                "<name xmlns=\"urn:occd:params:xml:ns:yang:occ-actors\">X put</name>",
+                &format!("{one}/name"),
+            ],
+        );
+        assert_eq!(s, format!("{version} 204"), "{b}");
+        let (_, b) = curl(http, &["-H", accept_xml, &one]);
+        assert!(b.contains("<name>X put</name>"), "{b}");
+        let (s, _) = curl(http, &["-X", "DELETE", &one]);
+        assert_eq!(s, format!("{version} 204"));
+        let (s, b) = curl(http, &["-H", accept_xml, &one]);
+        assert_eq!(s, format!("{version} 404"));
+        assert!(b.starts_with("<errors xmlns=\"urn:ietf:params:xml:ns:yang:ietf-restconf\">"), "{b}");
+    }
+    let (status, log) = server.stop("TERM");
+    assert!(status.success(), "{log:?}");
+}
