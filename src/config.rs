@@ -160,6 +160,10 @@ pub struct RestconfConfig {
     pub key_file: Option<PathBuf>,
     /// Largest accepted request body, in bytes.
     pub max_body_bytes: u64,
+    /// A request without an `Authorization` header runs as this user
+    /// (load harnesses that cannot authenticate). Absent by default: every
+    /// request must authenticate.
+    pub anonymous_user: Option<String>,
 }
 
 impl Default for RestconfConfig {
@@ -171,6 +175,7 @@ impl Default for RestconfConfig {
             cert_file: None,
             key_file: None,
             max_body_bytes: 64 * 1024 * 1024,
+            anonymous_user: None,
         }
     }
 }
@@ -260,6 +265,13 @@ impl Config {
             && self.netconf.listen.port() != 0
         {
             return Err("netconf.listen and restconf.listen are the same address".into());
+        }
+        if let Some(a) = &self.restconf.anonymous_user {
+            let known =
+                if self.users.is_empty() { a == "admin" } else { self.users.iter().any(|u| &u.name == a) };
+            if !known {
+                return Err(format!("restconf: anonymous-user {a:?} is not a configured user"));
+            }
         }
         Ok(())
     }

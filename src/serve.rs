@@ -178,7 +178,13 @@ pub async fn run(config: &Config, schema: Schema, data_dir: &DataDir) -> Result<
         info!("RESTCONF listening on {scheme}://{addr}/restconf");
         println!("occd: RESTCONF listening on {scheme}://{addr}/restconf");
         let max_body = usize::try_from(rc.max_body_bytes).unwrap_or(usize::MAX);
-        let server = restconf::Restconf::new(server.clone(), users.clone(), max_body, auth_delay);
+        let server = restconf::Restconf::new(
+            server.clone(),
+            users.clone(),
+            max_body,
+            auth_delay,
+            rc.anonymous_user.clone(),
+        );
         tasks.push(tokio::spawn(restconf::serve(listener, tls, server)));
     }
     let user_names: Vec<&str> = if config.users.is_empty() {

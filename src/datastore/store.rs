@@ -1077,6 +1077,14 @@ impl Datastores {
             }
         };
 
+        // An in-place edit that changed nothing (a PUT of what is there, a
+        // merge of equal values) left the tree equal to the published one,
+        // flags included: no validation, no new transaction.
+        if changes.is_empty() && !whole {
+            self.keep_spare(w, tree, &published);
+            return Ok(CommitInfo { txid: published.txid, changes: Arc::new(changes) });
+        }
+
         // 2. libyang validation: incremental when every change is in a
         // constraint-free module, else full.
         let incremental = self.incremental_ok(&changes, &published);

@@ -51,6 +51,7 @@ pub struct Restconf {
     users: Arc<Users>,
     max_body: usize,
     auth_delay: Duration,
+    anonymous: Option<String>,
     verified: Mutex<HashMap<String, String>>,
 }
 
@@ -62,6 +63,7 @@ impl Restconf {
         users: Arc<Users>,
         max_body: usize,
         auth_delay: Duration,
+        anonymous: Option<String>,
     ) -> Arc<Restconf> {
         netconf.ds.add_state_provider(Arc::new(MonitoringProvider));
         Arc::new(Restconf {
@@ -70,6 +72,7 @@ impl Restconf {
             users,
             max_body,
             auth_delay,
+            anonymous,
             verified: Mutex::new(HashMap::new()),
         })
     }
@@ -78,7 +81,8 @@ impl Restconf {
     /// checks.
     fn authenticate(&self, header: Option<&HeaderValue>) -> Option<String> {
         use base64::Engine;
-        let value = header?.to_str().ok()?;
+        let Some(header) = header else { return self.anonymous.clone() };
+        let value = header.to_str().ok()?;
         if let Some(user) = self.verified.lock().ok()?.get(value) {
             return Some(user.clone());
         }
