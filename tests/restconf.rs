@@ -355,6 +355,32 @@ fn query_parameters_uris_datastores_and_operations() {
     if all.len() > explicit.len() {
         assert!(tagged.contains("ietf-netconf-with-defaults:default"), "{tagged}");
     }
+    // insert / point on an ordered-by user leaf-list.
+    let contact = "/restconf/data/occ-actors:actors/actor=acme/contact";
+    let r = rc.send_json(
+        "POST",
+        &format!("{contact}?insert=first"),
+        "{\"occ-actors:email\":[\"first@acme.example\"]}",
+    );
+    assert_eq!(r.status, 201, "{}", r.body);
+    assert_eq!(
+        r.header("location"),
+        Some("/restconf/data/occ-actors:actors/actor=acme/contact/email=first%40acme.example")
+    );
+    let point = "/occ-actors:actors/actor%3Dacme/contact/email%3Dnoc@acme.example";
+    let r = rc.send_json(
+        "POST",
+        &format!("{contact}?insert=after&point={point}"),
+        "{\"occ-actors:email\":[\"mid@acme.example\"]}",
+    );
+    assert_eq!(r.status, 201, "{}", r.body);
+    let r = rc.get(&format!("{contact}/email"));
+    assert_eq!(
+        r.json()["occ-actors:email"],
+        serde_json::json!(["first@acme.example", "noc@acme.example", "mid@acme.example", "it@acme.example"])
+    );
+    let r = rc.send_json("POST", &format!("{ACTORS}?insert=first"), &actor("x-5", "n"));
+    assert_eq!(r.status, 400, "insert on a system-ordered list: {}", r.body);
     // Bad query parameters: 400 each.
     for q in [
         "depth=0",

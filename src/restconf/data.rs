@@ -196,6 +196,12 @@ fn data_resource(rc: &Restconf, req: &Req, enc: Enc, view: View, raw: &str) -> R
             if view == View::Ds(Datastore::Operational) {
                 allowed.push("with-origin");
             }
+            if q.fields.is_some() {
+                return Err(Errors::from(
+                    Error::invalid_value("the fields parameter is not supported yet (no :fields capability)")
+                        .with_type(ErrorType::Protocol),
+                ));
+            }
             q.only(&allowed, "GET on a data resource")?;
             get(rc, req, enc, view, &target, &q)
         }
