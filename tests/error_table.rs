@@ -20,7 +20,7 @@ fn every_tag_has_its_name_types_and_status() {
     #[rustfmt::skip]
     let table: &[(ErrorTag, &str, &[ErrorType], &[u16])] = &[
         (ErrorTag::InUse, "in-use", &[P, A], &[409]),
-        (ErrorTag::InvalidValue, "invalid-value", &[P, A], &[400, 404, 406]),
+        (ErrorTag::InvalidValue, "invalid-value", &[P, A], &[400, 404, 406, 415]),
         (ErrorTag::TooBig, "too-big", &[T, R, P, A], &[413, 400]),
         (ErrorTag::MissingAttribute, "missing-attribute", &[R, P, A], &[400]),
         (ErrorTag::BadAttribute, "bad-attribute", &[R, P, A], &[400]),
