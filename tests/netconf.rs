@@ -807,3 +807,61 @@ async fn repeated_reads_of_running_follow_every_commit() {
     let eom = other.rpc(&get_config("running", "")).await;
     assert!(eom.contains("<name>b</name>") && eom.ends_with("</data></rpc-reply>"), "{eom}");
 }
+
+/// RESTCONF reaches the same RPC and action handlers (in process, through
+/// `restconf::data::handle`): input validated by libyang, output converted
+/// to `{"module:output":{...}}` or `<output>`, an action's parent checked.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn restconf_invokes_the_shared_rpc_and_action_handlers() {
+    use http_body_util::BodyExt;
+    use occd::restconf::{data, Restconf};
+    let env = env();
+    let users = Arc::new(occd::netconf::auth::Users::from_config(&[], Some("pw")).unwrap());
+    let rc = Restconf::new(env.server.clone(), users, 1 << 20, Duration::ZERO, None);
+    let call = |method: &str, uri: &str, accept: &str, body: &str| {
+        let parts = hyper::Request::builder()
+            .method(method)
+            .uri(uri)
+            .header("Content-Type", "application/yang-data+json")
+            .header("Accept", accept)
+            .body(())
+            .unwrap()
+            .into_parts()
+            .0;
+        let req = data::Req { parts, body: body.to_string().into(), user: "admin".into() };
+        data::handle(&rc, &req)
+    };
+    let text = |r: hyper::Response<occd::restconf::Body>| async move {
+        let status = r.status().as_u16();
+        (status, String::from_utf8(r.into_body().collect().await.unwrap().to_bytes().to_vec()).unwrap())
+    };
+    let json = "application/yang-data+json";
+    let (s, b) =
+        text(call("POST", "/restconf/operations/nc-test:ping", json, r#"{"nc-test:input":{"msg":"hi"}}"#))
+            .await;
+    assert_eq!((s, b.as_str()), (200, r#"{"nc-test:output":{"echo":"hi"}}"#));
+    let (s, b) = text(call(
+        "POST",
+        "/restconf/operations/nc-test:ping",
+        "application/yang-data+xml",
+        r#"{"nc-test:input":{"msg":"hi"}}"#,
+    ))
+    .await;
+    assert_eq!(
+        (s, b.as_str()),
+        (200, r#"<output xmlns="urn:test:nc"><echo xmlns="urn:test:nc">hi</echo></output>"#)
+    );
+    let (s, b) = text(call("POST", "/restconf/operations/nc-test:ping", json, "")).await;
+    assert!(s == 400 && b.contains("missing-element"), "{s} {b}");
+    let (s, b) = text(call("POST", "/restconf/operations/nc-test:unimplemented", json, "")).await;
+    assert!(s == 501 && b.contains("operation-not-supported"), "{s} {b}");
+    // An action: its list entry must exist.
+    let action = "/restconf/data/nc-test:top/item=a/reset";
+    let (s, b) = text(call("POST", action, json, r#"{"nc-test:input":{"to":1}}"#)).await;
+    assert!(s == 409 && b.contains("data-missing"), "{s} {b}");
+    let (s, b) =
+        text(call("POST", "/restconf/data/nc-test:top", json, r#"{"nc-test:item":[{"name":"a"}]}"#)).await;
+    assert_eq!(s, 201, "{b}");
+    let (s, b) = text(call("POST", action, json, r#"{"nc-test:input":{"to":1}}"#)).await;
+    assert_eq!((s, b.as_str()), (200, r#"{"nc-test:output":{"was":"a"}}"#));
+}

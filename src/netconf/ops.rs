@@ -971,7 +971,7 @@ fn module_rpc(c: &Ctx<'_>, op: &Element) -> OpResult {
     if !is_rpc {
         return Err(unknown_operation(op));
     }
-    call_handler(c, op, ns, &op.local, DataOperation::Rpc)
+    call_handler(c, op, ns, &op.local, OpKind::Rpc)
 }
 
 /// `<action>` (RFC 7950 §7.15.2): the handler is found by the action
@@ -982,7 +982,7 @@ fn action(c: &Ctx<'_>, op: &Element) -> OpResult {
     match found {
         Some(e) => {
             let ns = e.ns.clone().unwrap_or_default();
-            call_handler(c, op, &ns, &e.local, DataOperation::Action)
+            call_handler(c, op, &ns, &e.local, OpKind::Action)
         }
         None => Err(Errors::from(Error::operation_not_supported(
             "the action element names no action of a loaded module",
@@ -1011,17 +1011,18 @@ fn find_action<'e>(ctx: &yang3::context::Context, e: &'e Element) -> Option<&'e 
     found
 }
 
+/// Whether an operation is an RPC or an action.
 #[derive(Clone, Copy)]
-enum DataOperation {
+pub(crate) enum OpKind {
     Rpc,
     Action,
 }
 
-fn call_handler(c: &Ctx<'_>, op: &Element, ns: &str, name: &str, kind: DataOperation) -> OpResult {
+fn call_handler(c: &Ctx<'_>, op: &Element, ns: &str, name: &str, kind: OpKind) -> OpResult {
     let ctx = c.server.schema().context();
     let op_xml = match kind {
-        DataOperation::Rpc => self_contained(c.source, op),
-        DataOperation::Action => {
+        OpKind::Rpc => self_contained(c.source, op),
+        OpKind::Action => {
             let Some(first) = op.children.first() else {
                 return Err(Errors::from(
                     Error::missing_element("action data").with_type(ErrorType::Protocol),
@@ -1044,10 +1045,31 @@ fn call_handler(c: &Ctx<'_>, op: &Element, ns: &str, name: &str, kind: DataOpera
                 });
             }
         };
-    let running = c.server.ds.running();
+    let out = run_operation(c.server, c.session, c.user, ns, name, kind, &tree, &op_xml)?;
+    Ok(if out.trim().is_empty() { Content::Ok } else { Content::Raw(out) })
+}
+
+/// What NETCONF and RESTCONF both do with a parsed RPC or action (`tree`,
+/// its input as XML in `input_xml`): validate the input against running,
+/// check that an action's node exists (RFC 7950 §7.15), then call the
+/// registered handler (`operation-not-supported` when there is none).
+/// Returns the handler's output XML.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn run_operation(
+    server: &Server,
+    session: SessionId,
+    user: &str,
+    ns: &str,
+    name: &str,
+    kind: OpKind,
+    tree: &DataTree<'static>,
+    input_xml: &str,
+) -> Result<String, Errors> {
+    let ctx = server.schema().context();
+    let running = server.ds.running();
     let dep = running.tree().reference().map_or(std::ptr::null_mut(), |n| n.as_raw());
     let op_root = tree.reference().map_or(std::ptr::null_mut(), |n| n.as_raw());
-    // SAFETY: `tree` is ours; the running snapshot is held for the call.
+    // SAFETY: `tree` is the caller's; the running snapshot is held for the call.
     if unsafe { ffi::validate_op_input(op_root, dep) }.is_err() {
         let records = ffi::take_errors(ctx);
         let errs: Errors = Errors::from_libyang(&records, crate::error::Stage::Validate)
@@ -1061,9 +1083,8 @@ fn call_handler(c: &Ctx<'_>, op: &Element, ns: &str, name: &str, kind: DataOpera
             errs
         });
     }
-    if let DataOperation::Action = kind {
-        // RFC 7950 §7.15: the action's parent must exist.
-        // SAFETY: `tree` is ours; the running snapshot is held.
+    if let OpKind::Action = kind {
+        // SAFETY: as above.
         let parent = unsafe { ffi::action_parent_path(op_root) };
         if let Some(path) = parent {
             if unsafe { ffi::find_path(dep, &path) }.is_none() {
@@ -1075,19 +1096,18 @@ fn call_handler(c: &Ctx<'_>, op: &Element, ns: &str, name: &str, kind: DataOpera
             }
         }
     }
-    let Some(handler) = c.server.handler(ns, name) else {
+    drop(running);
+    let Some(handler) = server.handler(ns, name) else {
         return Err(Errors::from(Error::operation_not_supported(format!(
             "{name} has no implementation in this server"
         ))));
     };
-    let call = RpcCall { session: c.session, user: c.user, input_xml: &op_xml, input: &tree };
-    let out = handler.call(&call)?;
-    Ok(if out.trim().is_empty() { Content::Ok } else { Content::Raw(out) })
+    handler.call(&RpcCall { session, user, input_xml, input: tree })
 }
 
 /// A mandatory input leaf that is missing is a missing parameter of the
 /// operation (RFC 6241 `missing-element`), not missing datastore content.
-pub(crate) fn missing_input_parameter(e: Error) -> Error {
+fn missing_input_parameter(e: Error) -> Error {
     let Some(name) = e
         .message
         .as_deref()

@@ -27,6 +27,7 @@ use crate::datastore::edit::DefaultOperation;
 use crate::datastore::store::{merge_into, tree_of};
 use crate::datastore::{Datastore, Snapshot, TestOption};
 use crate::error::{Error, ErrorTag, ErrorType, Errors, Stage};
+use crate::netconf::ops::OpKind;
 use crate::schema::ffi::{self, RawNode};
 
 pub const YANG_LIBRARY_VERSION: &str = "2019-01-04";
@@ -740,7 +741,15 @@ fn edit(rc: &Restconf, req: &Req, ds: Datastore, target: &Target<'_>, q: &Query)
     }
     let snap = rc.ds.snapshot(ds).unwrap_or_else(|| rc.ds.running());
     let v = validators(&snap);
-    let exists = target.kind == Kind::Root || !find(ctx, snap.tree().raw(), &target.data_path)?.is_empty();
+    let found =
+        if target.kind == Kind::Root { Vec::new() } else { find(ctx, snap.tree().raw(), &target.data_path)? };
+    let exists = target.kind == Kind::Root || !found.is_empty();
+    // DELETE names a leaf by its current value.
+    let leaf_value = match (target.kind, found.first()) {
+        // SAFETY: a node of the held snapshot.
+        (Kind::Leaf, Some(n)) => unsafe { ffi::node_value(*n) },
+        _ => None,
+    };
     check_preconditions(&req.parts.headers, &v, exists)?;
     drop(snap);
     let (tree, default_op, status, location) = match *method {
@@ -752,7 +761,7 @@ fn edit(rc: &Restconf, req: &Req, ds: Datastore, target: &Target<'_>, q: &Query)
                         .with_message(format!("{} does not exist", target.data_path)),
                 ));
             }
-            let (tree, node) = target_tree(rc, ds, target)?;
+            let (tree, node) = target_tree(ctx, target, leaf_value.as_deref())?;
             set_operation(ctx, node, "delete")?;
             (tree, DefaultOperation::None, StatusCode::NO_CONTENT, None)
         }
@@ -890,23 +899,14 @@ fn check_is_target(
 /// The target node alone in a new tree (its ancestors with their keys):
 /// what DELETE marks.
 fn target_tree(
-    rc: &Restconf,
-    ds: Datastore,
+    ctx: &'static Context,
     target: &Target<'_>,
+    value: Option<&str>,
 ) -> Result<(DataTree<'static>, RawNode), Errors> {
-    let ctx = rc.ds.schema().context();
-    let value = if target.kind == Kind::Leaf {
-        let snap = rc.ds.snapshot(ds).unwrap_or_else(|| rc.ds.running());
-        let found = find(ctx, snap.tree().raw(), &target.data_path)?;
-        // SAFETY: a node of the held snapshot.
-        found.first().and_then(|n| unsafe { ffi::node_value(*n) })
-    } else {
-        None
-    };
     let _ = ffi::take_errors(ctx);
     // SAFETY: the new tree is owned by the DataTree returned.
     unsafe {
-        let node = ffi::new_path(ctx, std::ptr::null_mut(), &target.data_path, value.as_deref())
+        let node = ffi::new_path(ctx, std::ptr::null_mut(), &target.data_path, value)
             .map_err(|_| parse_errors(ctx, &target.data_path))?;
         Ok((tree_of(ctx, ffi::first_root(node)), node))
     }
@@ -1029,10 +1029,12 @@ fn is_netconf_module(name: &str) -> bool {
 
 fn invoke(rc: &Restconf, req: &Req, enc: Enc, what: Invocation<'_, '_>) -> Reply {
     let ctx = rc.ds.schema().context();
-    let (path, node) = match &what {
-        Invocation::Rpc(r) => (format!("/{}:{}", r.module().name(), r.name()), r.clone()),
+    let (path, parent_path, node, kind) = match &what {
+        Invocation::Rpc(r) => {
+            (format!("/{}:{}", r.module().name(), r.name()), String::new(), r.clone(), OpKind::Rpc)
+        }
         Invocation::Action(t) => match t.nodes.last() {
-            Some(n) => (t.data_path.clone(), n.clone()),
+            Some(n) => (t.data_path.clone(), t.parent_path.clone(), n.clone(), OpKind::Action),
             None => return Err(method_not_allowed(&req.parts.method)),
         },
     };
@@ -1052,87 +1054,61 @@ fn invoke(rc: &Restconf, req: &Req, enc: Enc, what: Invocation<'_, '_>) -> Reply
             return Err(parse_errors(ctx, "the operation input"));
         }
     }
-    let running = rc.ds.running();
-    let dep = running.tree().raw();
-    // SAFETY: `tree` is ours; the running snapshot is held for the call.
-    if unsafe { ffi::validate_op_input(tree.raw(), dep) }.is_err() {
-        let records = ffi::take_errors(ctx);
-        let errs: Errors = Errors::from_libyang(&records, Stage::Validate)
-            .iter()
-            .cloned()
-            .map(crate::netconf::ops::missing_input_parameter)
-            .collect();
-        return Err(if errs.is_empty() {
-            Errors::from(Error::invalid_value(format!("input of {name} is not valid")))
-        } else {
-            errs
-        });
-    }
-    if let Invocation::Action(t) = &what {
-        if find(ctx, dep, &t.parent_path)?.is_empty() {
-            return Err(Errors::from(
-                Error::data_missing(t.parent_path.clone())
-                    .with_message(format!("the node of action {name} does not exist")),
-            ));
-        }
-    }
-    drop(running);
-    let Some(handler) = rc.netconf.handler(&ns, &name) else {
-        return Err(status_error(
-            ErrorTag::OperationNotSupported,
-            501,
-            format!("{name} has no implementation in this server"),
-        ));
-    };
     // SAFETY: the tree is ours.
     let input_xml = unsafe { ffi::print_xml(tree.raw(), true) }.unwrap_or_default();
-    let call = crate::netconf::RpcCall {
-        session: super::RESTCONF_SESSION,
-        user: &req.user,
-        input_xml: &input_xml,
-        input: &tree,
-    };
-    let out = handler.call(&call)?;
+    let out = crate::netconf::ops::run_operation(
+        &rc.netconf,
+        RESTCONF_SESSION,
+        &req.user,
+        &ns,
+        &name,
+        kind,
+        &tree,
+        &input_xml,
+    )?;
     if out.trim().is_empty() {
         return Ok(response(StatusCode::NO_CONTENT, None));
     }
-    let body = output_body(ctx, &path, &ns, &name, node.module().name(), &out, enc)?;
+    let body = output_body(ctx, &parent_path, &path, &node, &out, enc)?;
     Ok(response(StatusCode::OK, Some((enc.data_type(), body))))
 }
 
 /// The handler's output (XML of the output nodes) as RFC 8040 §3.6.2's
-/// `{"module:output":{...}}` or `<output xmlns=...>`.
+/// `{"module:output":{...}}` or `<output xmlns=...>`. For JSON the output
+/// is parsed by libyang as the reply of the operation at `path` (an
+/// action's reply under its parents, from `parent_path`) and printed.
 fn output_body(
     ctx: &'static Context,
+    parent_path: &str,
     path: &str,
-    ns: &str,
-    name: &str,
-    module: &str,
+    op: &SchemaNode<'_>,
     out: &str,
     enc: Enc,
 ) -> Result<String, Errors> {
+    let m = op.module();
+    let (name, ns, module) = (op.name(), m.namespace(), m.name());
     if enc == Enc::Xml {
         return Ok(format!("<output xmlns=\"{ns}\">{out}</output>"));
     }
     let _ = ffi::take_errors(ctx);
-    let failed =
-        || Errors::from(Error::operation_failed(format!("the output of {name} could not be converted")));
-    // SAFETY: the reply tree is ours for this function.
+    let failed = || {
+        let _ = ffi::take_errors(ctx);
+        Errors::from(Error::operation_failed(format!("the output of {name} could not be converted")))
+    };
+    let wrapped = format!("<{name} xmlns=\"{ns}\">{out}</{name}>");
+    // SAFETY: the reply tree is ours (owned by `reply`).
     unsafe {
-        let op = ffi::new_path(ctx, std::ptr::null_mut(), path, None).map_err(|_| failed())?;
-        let tree = tree_of(ctx, ffi::first_root(op));
-        let wrapped = format!("<{name} xmlns=\"{ns}\">{out}</{name}>");
-        let reply = DataTree::parse_op_string(
+        let parent = if parent_path.is_empty() {
+            std::ptr::null_mut()
+        } else {
+            ffi::new_path(ctx, std::ptr::null_mut(), parent_path, None).map_err(|_| failed())?
+        };
+        let root = ffi::parse_reply_under(ctx, parent, &wrapped);
+        let reply = tree_of(
             ctx,
-            &wrapped,
-            yang3::data::DataFormat::XML,
-            yang3::data::DataOperation::ReplyYang,
-        )
-        .map_err(|_| {
-            let _ = ffi::take_errors(ctx);
-            failed()
-        })?;
-        drop(tree);
+            if parent.is_null() { root.unwrap_or(std::ptr::null_mut()) } else { ffi::first_root(parent) },
+        );
+        root.map_err(|_| failed())?;
         let op_node = ffi::find_path(reply.raw(), path).ok_or_else(failed)?;
         let first = ffi::node_first_child(op_node);
         let text =

@@ -1310,3 +1310,33 @@ pub unsafe fn parse_restconf_input(ctx: &Context, op: RawNode, text: &str, json:
         ok(r)
     }
 }
+
+/// Parses an operation's reply (`<op xmlns=...>output nodes</op>` in XML)
+/// under `parent` (an action's parent node, created by [`new_path`]) or as
+/// a new tree when `parent` is NULL; returns the new tree's first node
+/// (NULL with a parent).
+///
+/// # Safety
+/// `parent` is NULL or a live node of a tree of `ctx` the caller owns.
+pub unsafe fn parse_reply_under(ctx: &Context, parent: RawNode, xml: &str) -> Result<RawNode, u32> {
+    let Some(c) = raw_ctx(ctx) else { return Err(ffi::LY_ERR::LY_EINT) };
+    let t = std::ffi::CString::new(xml).map_err(|_| ffi::LY_ERR::LY_EINVAL)?;
+    // SAFETY: as in parse_data_under.
+    unsafe {
+        let mut input: *mut ffi::ly_in = std::ptr::null_mut();
+        ok(ffi::ly_in_new_memory(t.as_ptr(), &mut input))?;
+        let mut tree: RawNode = std::ptr::null_mut();
+        let r = ffi::lyd_parse_op(
+            c,
+            parent,
+            input,
+            ffi::LYD_FORMAT::LYD_XML,
+            ffi::lyd_type::LYD_TYPE_REPLY_YANG,
+            &mut tree,
+            std::ptr::null_mut(),
+        );
+        ffi::ly_in_free(input, 0);
+        ok(r)?;
+        Ok(if parent.is_null() { tree } else { std::ptr::null_mut() })
+    }
+}
