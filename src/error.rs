@@ -260,7 +260,9 @@ impl ErrorTag {
             ErrorTag::ResourceDenied => &[409],
             ErrorTag::RollbackFailed => &[500],
             ErrorTag::DataExists => &[409],
-            ErrorTag::DataMissing => &[409],
+            // 404: a YANG Patch delete or move of a missing node (RFC 8072
+            // erratum 5131).
+            ErrorTag::DataMissing => &[409, 404],
             ErrorTag::OperationNotSupported => &[501, 405],
             ErrorTag::OperationFailed => &[500, 412],
             ErrorTag::PartialOperation => &[500],
@@ -785,18 +787,29 @@ impl Errors {
     /// `{"ietf-restconf:errors":{"error":[...]}}` (RFC 8040 §7.1); warnings
     /// are left out (the RESTCONF error has no severity).
     pub fn to_restconf_json(&self) -> String {
+        serde_json::json!({ "ietf-restconf:errors": self.restconf_errors_json() }).to_string()
+    }
+
+    /// The content of a RESTCONF `errors` container in JSON,
+    /// `{"error":[...]}` (also YANG Patch status's, RFC 8072).
+    pub fn restconf_errors_json(&self) -> serde_json::Value {
         let list: Vec<serde_json::Value> =
             self.0.iter().filter(|e| e.is_error()).map(Error::to_restconf_json_value).collect();
-        serde_json::json!({ "ietf-restconf:errors": { "error": list } }).to_string()
+        serde_json::json!({ "error": list })
     }
 
     /// `<errors xmlns="urn:ietf:params:xml:ns:yang:ietf-restconf">...`.
     pub fn to_restconf_xml(&self, ns: &dyn Namespaces) -> String {
-        let mut out = format!("<errors xmlns=\"{RESTCONF_NS}\">");
+        format!("<errors xmlns=\"{RESTCONF_NS}\">{}</errors>", self.restconf_error_elements_xml(ns))
+    }
+
+    /// The `<error>` elements of a RESTCONF `errors` container (in the
+    /// namespace in scope).
+    pub fn restconf_error_elements_xml(&self, ns: &dyn Namespaces) -> String {
+        let mut out = String::new();
         for e in self.0.iter().filter(|e| e.is_error()) {
             e.write_restconf_xml(&mut out, ns);
         }
-        out.push_str("</errors>");
         out
     }
 }

@@ -34,7 +34,8 @@ fn every_tag_has_its_name_types_and_status() {
         (ErrorTag::ResourceDenied, "resource-denied", &[T, R, P, A], &[409]),
         (ErrorTag::RollbackFailed, "rollback-failed", &[P, A], &[500]),
         (ErrorTag::DataExists, "data-exists", &[A], &[409]),
-        (ErrorTag::DataMissing, "data-missing", &[A], &[409]),
+        // 404: RFC 8072 erratum 5131 (a YANG Patch delete/move of missing data).
+        (ErrorTag::DataMissing, "data-missing", &[A], &[409, 404]),
         (ErrorTag::OperationNotSupported, "operation-not-supported", &[P, A], &[501, 405]),
         (ErrorTag::OperationFailed, "operation-failed", &[R, P, A], &[500, 412]),
         (ErrorTag::PartialOperation, "partial-operation", &[A], &[500]),

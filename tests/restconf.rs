@@ -308,8 +308,11 @@ fn crud_statuses_and_validators() {
         rc.send_json("PATCH", "/restconf/data/occ-actors:actors/actor=x-9", &actor("x-9", "n")).status,
         404
     );
+    // A YANG Patch body is for PATCH only.
     let r = rc.req("PATCH", ACTORS, &[("Content-Type", "application/yang-patch+json")], "{}");
-    assert_eq!(r.status, 415);
+    assert_eq!(r.status, 400, "{}", r.body);
+    let r = rc.req("PUT", ACTORS, &[("Content-Type", "application/yang-patch+json")], "{}");
+    assert_eq!(r.status, 415, "{}", r.body);
     // Invalid data: libyang's error through the table (pattern → 400 with
     // the must/pattern's app tag), nothing changed.
     let r = rc.send_json("POST", ACTORS, &actor("bad id", "n"));
@@ -471,6 +474,246 @@ fn query_parameters_uris_datastores_and_operations() {
     assert!(status.success(), "{log:?}");
 }
 
+/// A YANG Patch body (RFC 8072) in JSON.
+fn patch_json(id: &str, edits: &[serde_json::Value]) -> String {
+    serde_json::json!({"ietf-yang-patch:yang-patch": {"patch-id": id, "edit": edits}}).to_string()
+}
+
+fn yang_patch(rc: &Rc, path: &str, body: &str) -> Reply {
+    rc.req("PATCH", path, &[("Content-Type", "application/yang-patch+json")], body)
+}
+
+/// The one failed edit's id and first error tag of a yang-patch-status.
+fn patch_failure(r: &Reply) -> (String, String) {
+    let v = r.json();
+    let st = &v["ietf-yang-patch:yang-patch-status"];
+    assert!(st["ok"].is_null(), "{}", r.body);
+    let e = &st["edit-status"]["edit"][0];
+    let errors = if e.is_null() { &st["errors"] } else { &e["errors"] };
+    (
+        e["edit-id"].as_str().unwrap_or("(global)").to_string(),
+        errors["error"][0]["error-tag"].as_str().unwrap_or_default().to_string(),
+    )
+}
+
+#[test]
+fn yang_patch_and_fields() {
+    use serde_json::json;
+    let dir = tempfile::tempdir().unwrap();
+    let rc = Rc::start(dir.path());
+    assert_eq!(rc.send_json("PUT", "/restconf/data", &scenario_json()).status, 204);
+    let emails =
+        |rc: &Rc| rc.get(&format!("{ACTORS}/actor=acme/contact/email")).json()["occ-actors:email"].clone();
+    let before = rc.get(ACTORS).body;
+
+    // Capabilities and Accept-Patch advertise both.
+    let caps = rc.get("/restconf/data/ietf-restconf-monitoring:restconf-state/capabilities").body;
+    assert!(caps.contains("urn:ietf:params:restconf:capability:yang-patch:1.0"), "{caps}");
+    assert!(caps.contains("urn:ietf:params:restconf:capability:fields:1.0"), "{caps}");
+    let r = rc.req("OPTIONS", ACTORS, &[], "");
+    assert!(r.header("accept-patch").unwrap_or_default().contains("application/yang-patch+json"));
+
+    // Every operation in one patch, each seeing the ones before it.
+    let body = patch_json(
+        "p-all",
+        &[
+            json!({"edit-id": "create", "operation": "create", "target": "/actor=yp-1",
+                   "value": {"occ-actors:actor": [{"actor-id": "yp-1", "name": "YP", "role": ["occ-types:cloud-service-user"], "kind": "enterprise"}]}}),
+            json!({"edit-id": "merge", "operation": "merge", "target": "/actor=yp-1/name", "value": {"occ-actors:name": "YP merged"}}),
+            json!({"edit-id": "replace", "operation": "replace", "target": "/actor=acme/contact/phone", "value": {"occ-actors:phone": "+1 555 0199"}}),
+            json!({"edit-id": "insert", "operation": "insert", "target": "/actor=acme/contact/email=first%40acme.example",
+                   "where": "first", "value": {"occ-actors:email": ["first@acme.example"]}}),
+            json!({"edit-id": "move", "operation": "move", "target": "/actor=acme/contact/email=it%40acme.example",
+                   "where": "before", "point": "/actor=acme/contact/email=noc%40acme.example"}),
+            json!({"edit-id": "create-2", "operation": "create", "target": "/actor=yp-2",
+                   "value": {"occ-actors:actor": [{"actor-id": "yp-2", "name": "YP2", "role": ["occ-types:cloud-service-user"], "kind": "enterprise"}]}}),
+            json!({"edit-id": "delete", "operation": "delete", "target": "/actor=yp-2"}),
+            json!({"edit-id": "remove", "operation": "remove", "target": "/actor=nobody"}),
+        ],
+    );
+    let r = yang_patch(&rc, ACTORS, &body);
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.json(), json!({"ietf-yang-patch:yang-patch-status": {"patch-id": "p-all", "ok": [null]}}));
+    assert!(r.header("etag").is_some());
+    assert_eq!(rc.get(&format!("{ACTORS}/actor=yp-1/name")).json()["occ-actors:name"], "YP merged");
+    assert_eq!(rc.get(&format!("{ACTORS}/actor=yp-2")).status, 404);
+    assert_eq!(emails(&rc), json!(["first@acme.example", "it@acme.example", "noc@acme.example"]));
+    let after = rc.get(ACTORS).body;
+
+    // A failing edit names itself and nothing of the patch is applied.
+    let cases: Vec<(Vec<serde_json::Value>, u16, &str, &str)> = vec![
+        (
+            vec![
+                json!({"edit-id": "ok-first", "operation": "merge", "target": "/actor=acme/name", "value": {"occ-actors:name": "changed"}}),
+                json!({"edit-id": "dup", "operation": "create", "target": "/actor=acme",
+                       "value": {"occ-actors:actor": [{"actor-id": "acme", "name": "x", "role": ["occ-types:cloud-service-user"], "kind": "enterprise"}]}}),
+            ],
+            409,
+            "dup",
+            "data-exists",
+        ),
+        (
+            vec![json!({"edit-id": "gone", "operation": "delete", "target": "/actor=ghost"})],
+            404,
+            "gone",
+            "data-missing",
+        ),
+        (
+            vec![
+                json!({"edit-id": "mv", "operation": "move", "target": "/actor=acme/contact/email=none%40x.example", "where": "first"}),
+            ],
+            404,
+            "mv",
+            "data-missing",
+        ),
+        (
+            vec![
+                json!({"edit-id": "unordered", "operation": "move", "target": "/actor=acme", "where": "first"}),
+            ],
+            400,
+            "unordered",
+            "invalid-value",
+        ),
+        (
+            vec![
+                json!({"edit-id": "unknown", "operation": "merge", "target": "/actor=acme/fax", "value": {"occ-actors:fax": "1"}}),
+            ],
+            400,
+            "unknown",
+            "unknown-element",
+        ),
+        (
+            vec![json!({"edit-id": "keys", "operation": "replace", "target": "/actor=acme",
+                        "value": {"occ-actors:actor": [{"actor-id": "other", "name": "x", "role": ["occ-types:cloud-service-user"], "kind": "enterprise"}]}})],
+            400,
+            "keys",
+            "invalid-value",
+        ),
+        (
+            vec![json!({"edit-id": "badpath", "operation": "delete", "target": "actor=acme"})],
+            400,
+            "badpath",
+            "invalid-value",
+        ),
+        // Validation of the result: a global error (the relationships
+        // still name acme).
+        (
+            vec![json!({"edit-id": "dangling", "operation": "delete", "target": "/actor=acme"})],
+            409,
+            "(global)",
+            "data-missing",
+        ),
+    ];
+    for (edits, status, edit, tag) in cases {
+        let r = yang_patch(&rc, ACTORS, &patch_json("p-bad", &edits));
+        assert_eq!(r.status, status, "{edit}: {}", r.body);
+        assert_eq!(patch_failure(&r), (edit.to_string(), tag.to_string()), "{}", r.body);
+        assert_eq!(rc.get(ACTORS).body, after, "{edit} changed the datastore");
+    }
+    assert_ne!(before, after);
+
+    // Not a YANG Patch at all: plain RESTCONF errors, 400.
+    for bad in [
+        "{",
+        "{\"ietf-yang-patch:yang-patch\":{}}",
+        "{\"ietf-yang-patch:yang-patch\":{\"patch-id\":\"p\",\"edit\":[{\"edit-id\":\"a\",\"operation\":\"create\",\"target\":\"/x\"}]}}",
+    ] {
+        let r = yang_patch(&rc, ACTORS, bad);
+        assert_eq!(r.status, 400, "{bad}: {}", r.body);
+        assert!(r.json()["ietf-restconf:errors"]["error"].is_array(), "{}", r.body);
+    }
+    // The patch target must exist; preconditions apply.
+    let r = yang_patch(&rc, &format!("{ACTORS}/actor=ghost"), &patch_json("p", &[]));
+    assert_eq!(r.status, 404, "{}", r.body);
+    let r = rc.req(
+        "PATCH",
+        ACTORS,
+        &[("Content-Type", "application/yang-patch+json"), ("If-Match", "\"0-0\"")],
+        &patch_json("p", &[]),
+    );
+    assert_eq!(r.status, 412, "{}", r.body);
+
+    // XML, from the datastore root, on the candidate; the value's prefix
+    // declared on the patch element.
+    let xml = r#"<yang-patch xmlns="urn:ietf:params:xml:ns:yang:ietf-yang-patch" xmlns:a="urn:occd:params:xml:ns:yang:occ-actors">
+        <patch-id>x-1</patch-id>
+        <edit><edit-id>1</edit-id><operation>insert</operation><target>/occ-actors:actors/actor=acme/contact/email=z%40acme.example</target>
+          <where>after</where><point>/occ-actors:actors/actor=acme/contact/email=first%40acme.example</point>
+          <value><a:email>z@acme.example</a:email></value></edit>
+        </yang-patch>"#;
+    let cand = "/restconf/ds/ietf-datastores:candidate";
+    let r = rc.req(
+        "PATCH",
+        cand,
+        &[("Content-Type", "application/yang-patch+xml"), ("Accept", "application/yang-data+xml")],
+        xml,
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(
+        r.body,
+        "<yang-patch-status xmlns=\"urn:ietf:params:xml:ns:yang:ietf-yang-patch\"><patch-id>x-1</patch-id><ok/></yang-patch-status>"
+    );
+    let r = rc.get(&format!("{cand}/occ-actors:actors/actor=acme/contact/email"));
+    assert_eq!(
+        r.json()["occ-actors:email"],
+        json!(["first@acme.example", "z@acme.example", "it@acme.example", "noc@acme.example"])
+    );
+    assert_eq!(emails(&rc).as_array().map(Vec::len), Some(3), "running is untouched");
+    let r = rc.req(
+        "PATCH",
+        cand,
+        &[("Content-Type", "application/yang-patch+xml"), ("Accept", "application/yang-data+xml")],
+        &xml.replace("x-1", "x-2"),
+    );
+    assert_eq!(r.status, 409, "{}", r.body);
+    assert!(r.body.contains("<edit-status><edit><edit-id>1</edit-id><errors><error><error-type>application</error-type><error-tag>data-exists</error-tag>"), "{}", r.body);
+
+    // fields: selected descendants, their ancestors and list keys.
+    let r = rc.get(&format!("{ACTORS}?fields=actor(name;contact/email)"));
+    assert_eq!(r.status, 200, "{}", r.body);
+    let v = r.json();
+    let acme = &v["occ-actors:actors"]["actor"][0];
+    assert_eq!(acme["actor-id"], "acme");
+    assert_eq!(acme["name"], "ACME Corporation");
+    assert!(acme["contact"]["email"].is_array() && acme["contact"]["phone"].is_null(), "{acme}");
+    assert!(acme["kind"].is_null() && acme["role"].is_null(), "{acme}");
+    let r = rc.get("/restconf/data?fields=occ-actors:actors/actor/name");
+    let v = r.json();
+    let data = v["ietf-restconf:data"].as_object().unwrap();
+    assert_eq!(data.keys().collect::<Vec<_>>(), ["occ-actors:actors"], "{}", r.body);
+    assert_eq!(
+        data["occ-actors:actors"]["actor"][1],
+        json!({"actor-id": "comcloud", "name": "ComCloud Networks"})
+    );
+    // With depth, selected nodes count as depth 1.
+    let r = rc.get(&format!("{ACTORS}/actor=acme?fields=contact&depth=1"));
+    assert_eq!(r.json(), json!({"occ-actors:actor": [{"actor-id": "acme", "contact": {}}]}));
+    let r = rc.get(&format!("{ACTORS}/actor=acme?fields=contact&depth=2"));
+    assert!(r.json()["occ-actors:actor"][0]["contact"]["email"].is_array(), "{}", r.body);
+    // XML likewise.
+    let r = rc.req(
+        "GET",
+        &format!("{ACTORS}/actor=nimbus?fields=name"),
+        &[("Accept", "application/yang-data+xml")],
+        "",
+    );
+    assert_eq!(
+        r.body.split_whitespace().collect::<String>(),
+        "<actorxmlns=\"urn:occd:params:xml:ns:yang:occ-actors\"><actor-id>nimbus</actor-id><name>NimbusDataCentres</name></actor>"
+    );
+    for bad in ["nope", "actor/nope", "actor(name", "actor;", "name/x", "occ-nfv:vm", "actor/name/x"] {
+        let r = rc.get(&format!("{ACTORS}?fields={bad}"));
+        assert_eq!(r.status, 400, "fields={bad}: {}", r.body);
+    }
+    assert_eq!(rc.get("/restconf/data?fields=actors").status, 400, "unqualified at the root");
+    // An empty container prints as {} (and nested empty ones not at all).
+    let r = rc.get(&format!("{ACTORS}/actor=comcloud/contact"));
+    assert_eq!(r.json(), json!({"occ-actors:contact": {}}));
+    assert!(rc.get(&format!("{ACTORS}/actor=comcloud")).json()["occ-actors:actor"][0]["contact"].is_null());
+    let (status, log) = rc.server.stop("TERM");
+    assert!(status.success(), "{log:?}");
+}
+
 /// curl over TLS (the self-signed certificate, `-k`), HTTP/2 and
 /// HTTP/1.1: a create/read/update/delete cycle on the OCC reference
 /// scenario in JSON, then in XML.
@@ -527,6 +770,20 @@ fn curl_crud_cycle_over_tls_and_http2() {
         assert_eq!(s, format!("{version} 204"), "{b}");
         let (_, b) = curl(http, &[&format!("{one}/name")]);
         assert!(b.contains("X two"), "{b}");
+        let patch = patch_json(
+            "curl",
+            &[
+                serde_json::json!({"edit-id": "1", "operation": "merge", "target": "/name", "value": {"occ-actors:name": "X patched"}}),
+            ],
+        );
+        let yp = "Content-Type: application/yang-patch+json";
+        let (s, b) = curl(http, &["-X", "PATCH", "-H", yp, "-d", &patch, &one]);
+        assert_eq!(s, format!("{version} 200"), "{b}");
+        assert!(b.contains("\"ok\":[null]"), "{b}");
+        let (_, b) = curl(http, &[&format!("{one}/name?fields=")]);
+        assert!(b.contains("\"error-tag\":\"invalid-value\""), "{b}");
+        let (_, b) = curl(http, &[&format!("{actors}?fields=actor/name")]);
+        assert!(b.contains("X patched") && !b.contains("\"kind\""), "{b}");
         let (s, _) = curl(http, &["-X", "DELETE", &one]);
         assert_eq!(s, format!("{version} 204"));
         let (s, _) = curl(http, &[&one]);

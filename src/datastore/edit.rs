@@ -290,26 +290,39 @@ pub fn apply_edit(
     edit: &DataTree<'_>,
     default_operation: DefaultOperation,
 ) -> Result<Vec<Change>, Error> {
+    apply_edits(target, &[(edit, default_operation)]).map_err(|(_, e)| e)
+}
+
+/// Applies `edits` in order, all or nothing: each sees what the ones
+/// before it did; when one fails (its index is returned with the error)
+/// `target` is left exactly as it was before the first. RFC 8072's YANG
+/// Patch and the candidate's replayed log are such sequences.
+pub fn apply_edits(
+    target: &mut DataTree<'_>,
+    edits: &[(&DataTree<'_>, DefaultOperation)],
+) -> Result<Vec<Change>, (usize, Error)> {
     let ctx = target.context();
     // Take the tree out of `target` so that top-level nodes can be added and
     // removed (`DataTree` keeps a pointer to its first node).
     let root = std::mem::replace(target, DataTree::new(ctx)).into_raw();
     let mut ed = Editor { root, undo: Vec::new(), changes: Vec::new() };
-    let inherited = match default_operation {
-        DefaultOperation::Merge => Op::Merge,
-        DefaultOperation::Replace => Op::Replace,
-        DefaultOperation::None => Op::None,
-    };
     let mut result = Ok(());
-    let mut e = edit.raw();
-    while !e.is_null() {
-        // SAFETY: `e` walks the live edit tree; target nodes are ours.
-        result = unsafe { ed.apply_node(e, std::ptr::null_mut(), inherited, false) };
-        if result.is_err() {
-            break;
+    'edits: for (i, (edit, default_operation)) in edits.iter().enumerate() {
+        let inherited = match default_operation {
+            DefaultOperation::Merge => Op::Merge,
+            DefaultOperation::Replace => Op::Replace,
+            DefaultOperation::None => Op::None,
+        };
+        let mut e = edit.raw();
+        while !e.is_null() {
+            // SAFETY: `e` walks the live edit tree; target nodes are ours.
+            if let Err(err) = unsafe { ed.apply_node(e, std::ptr::null_mut(), inherited, false) } {
+                result = Err((i, err));
+                break 'edits;
+            }
+            // SAFETY: as above.
+            e = unsafe { ffi::node_next(e) };
         }
-        // SAFETY: as above.
-        e = unsafe { ffi::node_next(e) };
     }
     // SAFETY: the undo log holds nodes of the target (or unlinked from it).
     unsafe {

@@ -14,6 +14,6 @@ pub mod locks;
 pub mod store;
 
 pub use store::{
-    print_tree, ChangeEvent, CommitInfo, CommitView, Datastore, Datastores, Hook, Options, Snapshot,
-    StateProvider, TestOption,
+    print_tree, ChangeEvent, CommitInfo, CommitView, Datastore, Datastores, EditFailure, Hook, Options,
+    Snapshot, StateProvider, TestOption,
 };

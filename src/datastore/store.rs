@@ -250,6 +250,15 @@ pub struct CommitInfo {
     pub changes: Arc<Vec<Change>>,
 }
 
+/// A failed [`Datastores::edit_sequence`].
+#[derive(Debug, Clone)]
+pub struct EditFailure {
+    /// The index of the edit that failed; `None` when the edits applied
+    /// and the result failed validation (or the edit was refused first).
+    pub edit: Option<usize>,
+    pub errors: Errors,
+}
+
 const CONFIRMED_FILE: &str = "confirmed-commit";
 const STARTUP_FILE: &str = "startup.xml";
 const VALIDATE_FLAGS: u32 = ffi::LYD_VALIDATE_NO_STATE | ffi::LYD_VALIDATE_MULTI_ERROR;
@@ -301,6 +310,9 @@ struct Writer {
     candidate: Option<CandidateState>,
     data_dir: PathBuf,
     stats: Stats,
+    /// The index of the edit of a sequence that failed in the last
+    /// transaction (see [`Datastores::edit_sequence`]).
+    failed_edit: Option<usize>,
 }
 
 /// How commits got their working tree (see the module doc).
@@ -417,6 +429,7 @@ impl Datastores {
                     candidate: None,
                     data_dir: data_dir.to_path_buf(),
                     stats: Stats::default(),
+                    failed_edit: None,
                 }),
                 events,
                 hooks: RwLock::new(Vec::new()),
@@ -541,7 +554,35 @@ impl Datastores {
         default_operation: DefaultOperation,
         test_option: TestOption,
     ) -> Result<CommitInfo, Errors> {
+        self.edit_sequence(session, target, vec![(edit_tree, default_operation)], test_option)
+            .map_err(|f| f.errors)
+    }
+
+    /// Edits applied in order as one transaction, all or nothing (RFC 8072
+    /// YANG Patch): each sees the ones before it, validation runs once
+    /// after the last. A failure names the edit that failed, if one did
+    /// (validation failures name none).
+    pub fn edit_sequence(
+        &self,
+        session: SessionId,
+        target: Datastore,
+        edits: Vec<(DataTree<'static>, DefaultOperation)>,
+        test_option: TestOption,
+    ) -> Result<CommitInfo, EditFailure> {
         let mut w = self.writer();
+        w.failed_edit = None;
+        let r = self.edit_locked(&mut w, session, target, edits, test_option);
+        r.map_err(|errors| EditFailure { edit: w.failed_edit.take(), errors })
+    }
+
+    fn edit_locked(
+        &self,
+        w: &mut Writer,
+        session: SessionId,
+        target: Datastore,
+        edits: Vec<(DataTree<'static>, DefaultOperation)>,
+        test_option: TestOption,
+    ) -> Result<CommitInfo, Errors> {
         let lockable = target.lockable().filter(|l| *l != Lockable::Startup).ok_or_else(|| {
             Errors::from(
                 Error::operation_not_supported(format!("the {} datastore cannot be edited", target.name()))
@@ -552,11 +593,11 @@ impl Datastores {
         match target {
             Datastore::Running => {
                 if test_option != TestOption::TestOnly {
-                    self.check_confirmed_owner(&w, session)?;
+                    self.check_confirmed_owner(w, session)?;
                 }
-                self.transact(&mut w, session, Work::Edit(&edit_tree, default_operation), test_option)
+                self.transact(w, session, Work::Edits(&edits), test_option)
             }
-            _ => self.edit_candidate(&mut w, session, edit_tree, default_operation, test_option),
+            _ => self.edit_candidate(w, session, edits, test_option),
         }
     }
 
@@ -575,15 +616,19 @@ impl Datastores {
         &self,
         w: &mut Writer,
         session: SessionId,
-        edit_tree: DataTree<'static>,
-        default_operation: DefaultOperation,
+        edits: Vec<(DataTree<'static>, DefaultOperation)>,
         test_option: TestOption,
     ) -> Result<CommitInfo, Errors> {
         let ctx = ctx(self.inner.schema);
+        let refs: Vec<_> = edits.iter().map(|(t, d)| (t, *d)).collect();
+        let mut failed = |(i, e): (usize, Error)| {
+            w.failed_edit = Some(i);
+            Errors::from(e)
+        };
         if test_option == TestOption::TestOnly {
             let mut copy = self.candidate().tree.duplicate().map_err(|e| op_failed(format!("copy: {e}")))?;
-            let r = edit::apply_edit(&mut copy, &edit_tree, default_operation)
-                .map_err(Errors::from)
+            let r = edit::apply_edits(&mut copy, &refs)
+                .map_err(&mut failed)
                 .and_then(|changes| validate_tree(ctx, &mut copy).map(|_| changes));
             self.free_later(copy);
             return r.map(|changes| CommitInfo { txid: self.running().txid, changes: Arc::new(changes) });
@@ -606,9 +651,10 @@ impl Datastores {
             snap = Arc::new(Snapshot { tree, txid: running.txid, time: snap.time });
         }
         let result = match Arc::get_mut(&mut snap) {
-            Some(own) => edit::apply_edit(&mut own.tree, &edit_tree, default_operation),
-            None => Err(Error::operation_failed("candidate is shared")),
+            Some(own) => edit::apply_edits(&mut own.tree, &refs).map_err(&mut failed),
+            None => Err(op_failed("candidate is shared")),
         };
+        drop(refs);
         let changes = match result {
             Ok(c) => Arc::new(c),
             Err(e) => {
@@ -618,7 +664,7 @@ impl Datastores {
                 } else {
                     self.free_later(snap);
                 }
-                return Err(e.into());
+                return Err(e);
             }
         };
         if let Some(own) = Arc::get_mut(&mut snap) {
@@ -630,7 +676,7 @@ impl Datastores {
             .candidate
             .get_or_insert_with(|| CandidateState { base_txid: running.txid, log: Some(Vec::new()) });
         if let Some(log) = &mut state.log {
-            log.push((edit_tree, default_operation));
+            log.extend(edits);
         }
         let _ = self.inner.events.send(ChangeEvent {
             txid: running.txid,
@@ -742,7 +788,7 @@ impl Datastores {
         };
         let running = self.running();
         let result = match (&state.log, state.base_txid == running.txid) {
-            (Some(log), true) => self.transact(w, session, Work::Replay(log), TestOption::TestThenSet),
+            (Some(log), true) => self.transact(w, session, Work::Edits(log), TestOption::TestThenSet),
             _ => {
                 let cand = self.candidate();
                 let copy = cand.tree.duplicate().map_err(|e| op_failed(format!("copy: {e}")))?;
@@ -1024,25 +1070,15 @@ impl Datastores {
         // 1. The edit. A failed single edit leaves the tree as it was (it
         // then stays as the next working tree).
         let (mut tree, applied) = match work {
-            Work::Edit(e, dop) => {
+            Work::Edits(list) => {
                 let mut tree = self.working_tree(w, &published)?;
-                let r = edit::apply_edit(&mut tree, e, dop).map_err(|e| (Errors::from(e), true));
+                let refs: Vec<_> = list.iter().map(|(t, d)| (t, *d)).collect();
+                // A failed sequence leaves the tree as it was.
+                let r = edit::apply_edits(&mut tree, &refs).map_err(|(i, e)| {
+                    w.failed_edit = Some(i);
+                    (Errors::from(e), true)
+                });
                 (tree, r)
-            }
-            Work::Replay(log) => {
-                let mut tree = self.working_tree(w, &published)?;
-                let mut all = Vec::new();
-                let mut r = Ok(());
-                for (e, dop) in log {
-                    match edit::apply_edit(&mut tree, e, *dop) {
-                        Ok(c) => all.extend(c),
-                        Err(e) => {
-                            r = Err((Errors::from(e), all.is_empty()));
-                            break;
-                        }
-                    }
-                }
-                (tree, r.map(|()| all))
             }
             Work::Replace(new) => {
                 // The whole content changes: the spare is of no use, and the
@@ -1280,8 +1316,9 @@ impl Datastores {
 }
 
 enum Work<'a> {
-    Edit(&'a DataTree<'static>, DefaultOperation),
-    Replay(&'a [(DataTree<'static>, DefaultOperation)]),
+    /// Edits applied in order (one edit, a YANG Patch, or the candidate's
+    /// log replayed onto running).
+    Edits(&'a [(DataTree<'static>, DefaultOperation)]),
     Replace(DataTree<'static>),
 }
 

@@ -698,6 +698,16 @@ pub(crate) fn prune(
     tree_of(ctx, kept.first().copied().unwrap_or(std::ptr::null_mut()))
 }
 
+/// Cuts the subtree of `node` (depth 1) below `max_depth`; list keys stay.
+///
+/// # Safety
+/// `node` is a live node of a tree the caller owns.
+pub(crate) unsafe fn limit_depth(node: ffi::RawNode, max_depth: u16) {
+    let p = Prune { config: None, max_depth: Some(max_depth), origin: &None };
+    // SAFETY: contract.
+    unsafe { prune_node(&p, node, 1, None) };
+}
+
 /// Prunes below `node`; whether `node` itself stays.
 ///
 /// # Safety

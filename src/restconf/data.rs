@@ -19,9 +19,10 @@ use yang3::context::Context;
 use yang3::data::{Data, DataPrinterFlags, DataTree};
 use yang3::schema::{SchemaNode, SchemaNodeKind};
 
+use super::fields;
 use super::media::{self, BodyType, Enc};
 use super::path::{self, Kind, Target};
-use super::uri::{self, Content, Query, WithDefaults};
+use super::uri::{self, Content, Insert, Query, WithDefaults};
 use super::{response, Body, Restconf, RESTCONF_SESSION};
 use crate::datastore::edit::DefaultOperation;
 use crate::datastore::store::{merge_into, tree_of};
@@ -40,7 +41,7 @@ pub struct Req {
     pub user: String,
 }
 
-type Reply = Result<Response<Body>, Errors>;
+pub(super) type Reply = Result<Response<Body>, Errors>;
 
 /// Which datastore a data resource reads and writes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -50,11 +51,11 @@ enum View {
     Ds(Datastore),
 }
 
-fn status_error(tag: ErrorTag, status: u16, message: impl Into<String>) -> Errors {
+pub(super) fn status_error(tag: ErrorTag, status: u16, message: impl Into<String>) -> Errors {
     Errors::from(Error::new(ErrorType::Protocol, tag).with_message(message).with_http_status(status))
 }
 
-fn not_found(message: impl Into<String>) -> Errors {
+pub(super) fn not_found(message: impl Into<String>) -> Errors {
     status_error(ErrorTag::InvalidValue, 404, message)
 }
 
@@ -66,7 +67,7 @@ fn method_not_allowed(method: &Method) -> Errors {
     )
 }
 
-fn header(h: &HeaderMap, name: header::HeaderName) -> Option<&str> {
+pub(super) fn header(h: &HeaderMap, name: header::HeaderName) -> Option<&str> {
     h.get(name).and_then(|v| v.to_str().ok())
 }
 
@@ -193,15 +194,9 @@ fn data_resource(rc: &Restconf, req: &Req, enc: Enc, view: View, raw: &str) -> R
     match method {
         Method::GET | Method::HEAD => {
             no_body(req)?;
-            let mut allowed = vec!["content", "depth", "with-defaults"];
+            let mut allowed = vec!["content", "depth", "fields", "with-defaults"];
             if view == View::Ds(Datastore::Operational) {
                 allowed.push("with-origin");
-            }
-            if q.fields.is_some() {
-                return Err(Errors::from(
-                    Error::invalid_value("the fields parameter is not supported yet (no :fields capability)")
-                        .with_type(ErrorType::Protocol),
-                ));
             }
             q.only(&allowed, "GET on a data resource")?;
             get(rc, req, enc, view, &target, &q)
@@ -213,7 +208,10 @@ fn data_resource(rc: &Restconf, req: &Req, enc: Enc, view: View, raw: &str) -> R
             if writable {
                 r.headers_mut().insert(
                     header::HeaderName::from_static("accept-patch"),
-                    HeaderValue::from_static("application/yang-data+json, application/yang-data+xml"),
+                    HeaderValue::from_static(
+                        "application/yang-data+json, application/yang-data+xml, \
+                         application/yang-patch+json, application/yang-patch+xml",
+                    ),
                 );
             }
             Ok(r)
@@ -229,6 +227,14 @@ fn data_resource(rc: &Restconf, req: &Req, enc: Enc, view: View, raw: &str) -> R
                 Err(method_not_allowed(&method))
             }
         }
+        Method::PATCH if writable && patch_body(req).is_some() => {
+            let ds = match view {
+                View::Ds(Datastore::Candidate) => Datastore::Candidate,
+                _ => Datastore::Running,
+            };
+            let body_enc = patch_body(req).unwrap_or(Enc::Json);
+            super::patch::apply(rc, req, enc, body_enc, ds, &segs, &target, &q)
+        }
         Method::POST | Method::PUT | Method::PATCH | Method::DELETE if writable => {
             if method == Method::DELETE && target.kind == Kind::Root {
                 return Err(method_not_allowed(&method));
@@ -243,14 +249,23 @@ fn data_resource(rc: &Restconf, req: &Req, enc: Enc, view: View, raw: &str) -> R
     }
 }
 
+/// The encoding of a YANG Patch body (RFC 8072 media types), if the
+/// request has one.
+fn patch_body(req: &Req) -> Option<Enc> {
+    match header(&req.parts.headers, header::CONTENT_TYPE).map(media::body_type) {
+        Some(Some(BodyType::Patch(e))) => Some(e),
+        _ => None,
+    }
+}
+
 /// The validator headers of a snapshot: ETag from the transaction id and
 /// the snapshot's time, Last-Modified from the time.
-fn validators(snap: &Snapshot) -> (String, SystemTime) {
+pub(super) fn validators(snap: &Snapshot) -> (String, SystemTime) {
     let micros = snap.time().duration_since(SystemTime::UNIX_EPOCH).map_or(0, |d| d.as_micros());
     (format!("\"{}-{micros:x}\"", snap.txid()), snap.time())
 }
 
-fn set_validators(r: &mut Response<Body>, v: &(String, SystemTime)) {
+pub(super) fn set_validators(r: &mut Response<Body>, v: &(String, SystemTime)) {
     if let Ok(e) = HeaderValue::from_str(&v.0) {
         r.headers_mut().insert(header::ETAG, e);
     }
@@ -269,7 +284,11 @@ fn secs(t: SystemTime) -> u64 {
 }
 
 /// RFC 9110 §13 preconditions of an edit: 412 when one fails.
-fn check_preconditions(h: &HeaderMap, v: &(String, SystemTime), exists: bool) -> Result<(), Errors> {
+pub(super) fn check_preconditions(
+    h: &HeaderMap,
+    v: &(String, SystemTime),
+    exists: bool,
+) -> Result<(), Errors> {
     let failed = |what: &str| {
         Err(status_error(ErrorTag::OperationFailed, 412, format!("precondition failed: {what}")))
     };
@@ -389,7 +408,9 @@ fn get(rc: &Restconf, req: &Req, enc: Enc, view: View, target: &Target<'_>, q: &
     // State data has no transaction id: a reply holding some carries no
     // validators.
     let validated = state.is_none() && view != View::Ds(Datastore::Operational);
-    let printable = select(ctx, target, &sources, state, prune_config, q.depth, q.with_origin)?;
+    let fields = q.fields.as_deref().map(|f| fields::resolve(ctx, target, f)).transpose()?;
+    let shape = Shape { prune_config, depth: q.depth, fields: fields.as_ref(), with_origin: q.with_origin };
+    let printable = select(ctx, target, &sources, state, &shape)?;
     let mut flags = print_flags(q);
     let (node, siblings) = match &printable {
         Printable::InPlace { node, siblings, .. } => (*node, *siblings),
@@ -398,7 +419,8 @@ fn get(rc: &Restconf, req: &Req, enc: Enc, view: View, target: &Target<'_>, q: &
     if siblings {
         flags |= DataPrinterFlags::WITH_SIBLINGS;
     }
-    if target.kind != Kind::Root {
+    // Under depth, a container whose children were cut shows as empty.
+    if q.depth.is_some() {
         flags |= DataPrinterFlags::KEEP_EMPTY_CONT;
     }
     // SAFETY: `node` belongs to a snapshot or tree `printable` holds.
@@ -407,13 +429,24 @@ fn get(rc: &Restconf, req: &Req, enc: Enc, view: View, target: &Target<'_>, q: &
         Errors::from(Error::operation_failed(format!("printing the reply failed (libyang {e})")))
     })?;
     drop(printable);
-    if text.trim().is_empty() && target.kind != Kind::Root {
-        return Err(not_found(format!("{} has no data", target.data_path)));
-    }
+    // An empty container is printed by hand: libyang's flag for that would
+    // also print every empty non-presence container below the target.
+    let blank = text.bytes().all(|b| b.is_ascii_whitespace() || b == b'{' || b == b'}');
+    let text = match (target.schema(), blank) {
+        (Some(c), true) if target.kind == Kind::Container => match enc {
+            Enc::Json => format!("{{\n  \"{}:{}\": {{}}\n}}\n", c.module().name(), c.name()),
+            Enc::Xml => format!("<{} xmlns=\"{}\"/>\n", c.name(), c.module().namespace()),
+        },
+        (_, true) if target.kind != Kind::Root => {
+            return Err(not_found(format!("{} has no data", target.data_path)));
+        }
+        _ => text,
+    };
     let text = match (target.kind, enc) {
         // The datastore resource is the ietf-restconf:data container.
         (Kind::Root, Enc::Json) => {
-            let inner = if text.trim().is_empty() { "{}" } else { text.trim_end() };
+            let inner =
+                if text.trim().is_empty() { "{}".to_string() } else { text.trim_end().replace('\n', "\n  ") };
             format!("{{\n  \"ietf-restconf:data\": {inner}\n}}\n")
         }
         (Kind::Root, Enc::Xml) => format!("<data xmlns=\"{RESTCONF_NS}\">\n{text}</data>\n"),
@@ -426,18 +459,62 @@ fn get(rc: &Restconf, req: &Req, enc: Enc, view: View, target: &Target<'_>, q: &
     Ok(r)
 }
 
+/// How a read shapes what it found: content=, depth=, fields=,
+/// with-origin.
+struct Shape<'s> {
+    prune_config: Option<bool>,
+    depth: Option<u16>,
+    fields: Option<&'s fields::Selection>,
+    with_origin: bool,
+}
+
+impl Shape<'_> {
+    fn is_plain(&self) -> bool {
+        self.prune_config.is_none() && self.depth.is_none() && self.fields.is_none()
+    }
+
+    /// Applies content= and depth= (the latter counted from the selected
+    /// nodes when fields= is given) and fields= to `out`, whose top-level
+    /// nodes are the target's instances (or the datastore's top level).
+    fn apply(&self, ctx: &'static Context, out: DataTree<'static>, root: bool) -> DataTree<'static> {
+        if self.is_plain() {
+            return out;
+        }
+        let depth = if self.fields.is_some() { None } else { self.depth };
+        let out = crate::netconf::ops::prune(ctx, out, self.prune_config, depth, &None);
+        let Some(sel) = self.fields else { return out };
+        let first = out.into_raw();
+        // SAFETY: the tree is ours (taken out of its owner above).
+        unsafe {
+            let mut tops = Vec::new();
+            let mut n = first;
+            while !n.is_null() {
+                tops.push(n);
+                n = ffi::node_next(n);
+            }
+            let kept = if root {
+                fields::apply(tops, sel, self.depth)
+            } else {
+                for &t in &tops {
+                    fields::apply_below(t, sel, self.depth);
+                }
+                tops
+            };
+            tree_of(ctx, kept.first().copied().unwrap_or(std::ptr::null_mut()))
+        }
+    }
+}
+
 /// The target's instances from the sources (config snapshots and the
-/// state tree), merged, pruned by content= and depth=.
+/// state tree), merged, shaped by the query.
 fn select(
     ctx: &'static Context,
     target: &Target<'_>,
     sources: &[Arc<Snapshot>],
     state: Option<DataTree<'static>>,
-    prune_config: Option<bool>,
-    depth: Option<u16>,
-    with_origin: bool,
+    shape: &Shape<'_>,
 ) -> Result<Printable, Errors> {
-    let plain = prune_config.is_none() && depth.is_none();
+    let plain = shape.is_plain();
     if target.kind == Kind::Root {
         return match (sources.first(), state) {
             (Some(s), None) if plain && sources.len() == 1 => {
@@ -451,7 +528,7 @@ fn select(
                 if let Some(st) = st {
                     out = if out.reference().is_none() { st } else { merge_into(ctx, out, st)? };
                 }
-                Ok(Printable::Owned(crate::netconf::ops::prune(ctx, out, prune_config, depth, &None)))
+                Ok(Printable::Owned(shape.apply(ctx, out, true)))
             }
         };
     }
@@ -485,7 +562,7 @@ fn select(
         // copies are ours.
         unsafe {
             let copy = ffi::dup_exact(*n).map_err(|e| copy_failed(&e.to_string()))?;
-            if with_origin {
+            if shape.with_origin {
                 inherit_origin(ctx, *n, copy);
             }
             let chain = if i < from_config { &mut config } else { &mut st };
@@ -502,9 +579,7 @@ fn select(
         (true, _) => tree_of(ctx, st),
         (false, true) => tree_of(ctx, config),
     };
-    if !plain {
-        out = crate::netconf::ops::prune(ctx, out, prune_config, depth, &None);
-    }
+    out = shape.apply(ctx, out, false);
     Ok(Printable::Owned(out))
 }
 
@@ -542,7 +617,7 @@ fn copy_failed(e: &str) -> Errors {
 }
 
 /// The instances at `path` in the tree of `root` (NULL: none).
-fn find(ctx: &Context, root: RawNode, path: &str) -> Result<Vec<RawNode>, Errors> {
+pub(super) fn find(ctx: &Context, root: RawNode, path: &str) -> Result<Vec<RawNode>, Errors> {
     if root.is_null() {
         return Ok(Vec::new());
     }
@@ -560,7 +635,7 @@ fn find(ctx: &Context, root: RawNode, path: &str) -> Result<Vec<RawNode>, Errors
 // ---- edits ----
 
 /// The libyang records of a failed parse as errors (400 by the table).
-fn parse_errors(ctx: &Context, what: &str) -> Errors {
+pub(super) fn parse_errors(ctx: &Context, what: &str) -> Errors {
     let records = ffi::take_errors(ctx);
     let errs = Errors::from_libyang(&records, Stage::Parse);
     if errs.is_empty() {
@@ -572,18 +647,21 @@ fn parse_errors(ctx: &Context, what: &str) -> Errors {
     }
 }
 
+/// The request body as text: UTF-8 without NUL.
+pub(super) fn body_str(req: &Req) -> Result<&str, Errors> {
+    let text =
+        std::str::from_utf8(&req.body).map_err(|_| super::bad_request("the request body is not UTF-8"))?;
+    if text.contains('\0') {
+        return Err(super::bad_request("NUL character in the request body"));
+    }
+    Ok(text)
+}
+
 /// The body of an edit, checked against the Content-Type.
 fn body_text(req: &Req) -> Result<(&str, Enc), Errors> {
     let ct = header(&req.parts.headers, header::CONTENT_TYPE);
     let enc = match ct.map(media::body_type) {
         Some(Some(BodyType::Data(e))) => e,
-        Some(Some(BodyType::Patch(_))) if req.parts.method == Method::PATCH => {
-            return Err(status_error(
-                ErrorTag::InvalidValue,
-                415,
-                "YANG Patch (RFC 8072) is not implemented yet; use a plain merge PATCH (application/yang-data+json or +xml)",
-            ))
-        }
         None if req.body.is_empty() => Enc::Json,
         _ => {
             return Err(status_error(
@@ -596,11 +674,7 @@ fn body_text(req: &Req) -> Result<(&str, Enc), Errors> {
             ))
         }
     };
-    let text =
-        std::str::from_utf8(&req.body).map_err(|_| super::bad_request("the request body is not UTF-8"))?;
-    if text.contains('\0') {
-        return Err(super::bad_request("NUL character in the request body"));
-    }
+    let text = body_str(req)?;
     // libyang stops at the end of the first JSON value; anything after it,
     // or broken JSON, is refused here first.
     if enc == Enc::Json && !text.trim().is_empty() {
@@ -636,7 +710,7 @@ unsafe fn child_count(parent: RawNode) -> usize {
 
 /// The edit tree for a body placed at `parent_path` (empty: top level):
 /// the tree and the one node the body held.
-fn body_tree(
+pub(super) fn body_tree(
     ctx: &'static Context,
     parent_path: &str,
     text: &str,
@@ -784,7 +858,7 @@ fn edit(rc: &Restconf, req: &Req, ds: Datastore, target: &Target<'_>, q: &Query)
                 let op = if *method == Method::PUT { "replace" } else { "merge" };
                 set_operation(ctx, node, op)?;
                 if *method == Method::PUT {
-                    set_insert(rc, node, target, q)?;
+                    set_insert(ctx, node, target, q.insert, query_point(ctx, q)?.as_ref())?;
                 }
                 let status = if exists || *method == Method::PATCH {
                     StatusCode::NO_CONTENT
@@ -808,7 +882,7 @@ fn edit(rc: &Restconf, req: &Req, ds: Datastore, target: &Target<'_>, q: &Query)
             // SAFETY: `node` is in `tree`, ours.
             let child_schema = unsafe { ffi::node_schema(node) };
             let child_target = child_target(target, child_schema);
-            set_insert(rc, node, &child_target, q)?;
+            set_insert(ctx, node, &child_target, q.insert, query_point(ctx, q)?.as_ref())?;
             let parent_module = target.nodes.last().map(|n| n.module().name().to_string());
             let seg = segment_of(node, parent_module.as_deref());
             let base = req.parts.uri.path().trim_end_matches('/');
@@ -875,7 +949,7 @@ fn root_tree(ctx: &'static Context, text: &str, enc: Enc) -> Result<DataTree<'st
 }
 
 /// The body's node must be the URI's target: same node, same keys.
-fn check_is_target(
+pub(super) fn check_is_target(
     ctx: &Context,
     tree: &DataTree<'static>,
     node: RawNode,
@@ -898,7 +972,7 @@ fn check_is_target(
 
 /// The target node alone in a new tree (its ancestors with their keys):
 /// what DELETE marks.
-fn target_tree(
+pub(super) fn target_tree(
     ctx: &'static Context,
     target: &Target<'_>,
     value: Option<&str>,
@@ -912,7 +986,7 @@ fn target_tree(
     }
 }
 
-fn set_operation(ctx: &Context, node: RawNode, op: &str) -> Result<(), Errors> {
+pub(super) fn set_operation(ctx: &Context, node: RawNode, op: &str) -> Result<(), Errors> {
     // SAFETY: `node` is in an edit tree the caller owns.
     unsafe { ffi::add_meta(ctx, node, "ietf-netconf", "operation", op) }.map_err(|e| {
         let _ = ffi::take_errors(ctx);
@@ -920,18 +994,32 @@ fn set_operation(ctx: &Context, node: RawNode, op: &str) -> Result<(), Errors> {
     })
 }
 
-/// `insert` / `point` (RFC 8040 §4.8.5-6) as the yang:insert/key/value
-/// metadata of the edit.
-fn set_insert(rc: &Restconf, node: RawNode, target: &Target<'_>, q: &Query) -> Result<(), Errors> {
-    let Some(insert) = q.insert else { return Ok(()) };
-    let ctx = rc.ds.schema().context();
+/// The `point` query parameter resolved (an api-path from the root).
+fn query_point<'a>(ctx: &'a Context, q: &Query) -> Result<Option<Target<'a>>, Errors> {
+    match &q.point {
+        Some(p) => Ok(Some(path::resolve(ctx, &uri::parse_path(p)?, false)?)),
+        None => Ok(None),
+    }
+}
+
+/// `insert` / `point` (RFC 8040 §4.8.5-6, RFC 8072 `where` / `point`) as
+/// the yang:insert/key/value metadata of the edit of `node`.
+pub(super) fn set_insert(
+    ctx: &Context,
+    node: RawNode,
+    target: &Target<'_>,
+    insert: Option<Insert>,
+    point: Option<&Target<'_>>,
+) -> Result<(), Errors> {
+    let Some(insert) = insert else { return Ok(()) };
     // SAFETY: `node` is in the caller's edit tree.
     let s = unsafe { ffi::node_schema(node) };
     let user_ordered = unsafe { ffi::schema_kind(s).1 } & ffi::LYS_ORDBY_USER != 0;
     if !user_ordered {
         return Err(Errors::from(
             Error::invalid_value("insert is only allowed for an ordered-by user list or leaf-list")
-                .with_type(ErrorType::Protocol),
+                .with_type(ErrorType::Protocol)
+                .with_path(target.data_path.clone()),
         ));
     }
     let meta = |name: &str, value: &str| -> Result<(), Errors> {
@@ -942,16 +1030,17 @@ fn set_insert(rc: &Restconf, node: RawNode, target: &Target<'_>, q: &Query) -> R
         })
     };
     meta("insert", insert.as_str())?;
-    if let Some(point) = &q.point {
-        let segs = uri::parse_path(point)?;
-        let p = path::resolve(ctx, &segs, false)?;
+    if let Some(p) = point {
         let same = p.parent_path == target.parent_path
             && p.nodes.last().map(|n| n.as_raw().cast_const()) == Some(s)
             && matches!(p.kind, Kind::ListEntry | Kind::LeafListEntry);
         if !same {
             return Err(Errors::from(
-                Error::invalid_value(format!("point {point} is not an entry of the list being edited"))
-                    .with_type(ErrorType::Protocol),
+                Error::invalid_value(format!(
+                    "point {} is not an entry of the list being edited",
+                    p.data_path
+                ))
+                .with_type(ErrorType::Protocol),
             ));
         }
         if p.kind == Kind::ListEntry {

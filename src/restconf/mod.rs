@@ -14,7 +14,9 @@
 //! at most) so the crypt hash is not recomputed per request.
 
 pub mod data;
+pub mod fields;
 pub mod media;
+pub mod patch;
 pub mod path;
 pub mod tls;
 pub mod uri;
@@ -172,10 +174,12 @@ impl Restconf {
 }
 
 /// The RESTCONF capabilities (RFC 8040 §9.1.1) this server implements.
-pub const CAPABILITIES: [&str; 3] = [
+pub const CAPABILITIES: [&str; 5] = [
     "urn:ietf:params:restconf:capability:defaults:1.0?basic-mode=explicit",
     "urn:ietf:params:restconf:capability:depth:1.0",
+    "urn:ietf:params:restconf:capability:fields:1.0",
     "urn:ietf:params:restconf:capability:with-defaults:1.0",
+    "urn:ietf:params:restconf:capability:yang-patch:1.0",
 ];
 
 /// `ietf-restconf-monitoring:restconf-state/capabilities` as state data.

@@ -85,6 +85,45 @@ pub fn quote(v: &str) -> Result<String, Error> {
     }
 }
 
+/// The schema node `module:name` (a data node or an action) under `parent`
+/// (`None`: the top level), looking through choice and case; `at` is the
+/// parent's path, for the error.
+pub fn child<'a>(
+    ctx: &'a Context,
+    parent: Option<&SchemaNode<'a>>,
+    module: &str,
+    name: &str,
+    at: &str,
+) -> Result<SchemaNode<'a>, Error> {
+    let found = match parent {
+        None => {
+            let Some(m) = ctx.get_module_implemented(module) else {
+                return Err(unknown(format!("no implemented module '{module}'")));
+            };
+            let mut top = Vec::new();
+            for n in m.data() {
+                match n.kind() {
+                    SchemaNodeKind::Choice | SchemaNodeKind::Case => data_children(&n, &mut top),
+                    _ => top.push(n),
+                }
+            }
+            top.into_iter().find(|n| n.name() == name)
+        }
+        Some(parent) => {
+            let mut kids = Vec::new();
+            data_children(parent, &mut kids);
+            kids.extend(parent.actions());
+            kids.into_iter().find(|n| n.name() == name && n.module().name() == module)
+        }
+    };
+    found.ok_or_else(|| {
+        unknown(format!(
+            "no schema node '{module}:{name}' {}",
+            if parent.is_none() { "at the top level".to_string() } else { format!("under {at}") }
+        ))
+    })
+}
+
 /// Resolves `segs` against the schema of `ctx`. `allow_action`: the last
 /// step may be an action (POST).
 pub fn resolve<'a>(ctx: &'a Context, segs: &[Segment], allow_action: bool) -> Result<Target<'a>, Error> {
@@ -101,38 +140,7 @@ pub fn resolve<'a>(ctx: &'a Context, segs: &[Segment], allow_action: bool) -> Re
         if let Some(m) = &seg.module {
             module = m.clone();
         }
-        let found = match t.nodes.last() {
-            None => {
-                let Some(m) = ctx.get_module_implemented(&module) else {
-                    return Err(unknown(format!("no implemented module '{module}'")));
-                };
-                let mut top = Vec::new();
-                for n in m.data() {
-                    match n.kind() {
-                        SchemaNodeKind::Choice | SchemaNodeKind::Case => data_children(&n, &mut top),
-                        _ => top.push(n),
-                    }
-                }
-                top.into_iter().find(|n| n.name() == seg.name)
-            }
-            Some(parent) => {
-                let mut kids = Vec::new();
-                data_children(parent, &mut kids);
-                kids.extend(parent.actions());
-                kids.into_iter().find(|n| n.name() == seg.name && n.module().name() == module)
-            }
-        };
-        let Some(node) = found else {
-            return Err(unknown(format!(
-                "no schema node '{module}:{}' {}",
-                seg.name,
-                if t.nodes.is_empty() {
-                    "at the top level".to_string()
-                } else {
-                    format!("under {}", t.data_path)
-                }
-            )));
-        };
+        let node = child(ctx, t.nodes.last(), &module, &seg.name, &t.data_path)?;
         t.parent_path = t.data_path.clone();
         t.data_path.push_str(&format!("/{module}:{}", seg.name));
         t.keys.clear();

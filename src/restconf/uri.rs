@@ -34,6 +34,20 @@ use crate::schema::is_identifier;
 /// Parses the api-path after `/restconf/data` (or a datastore's root):
 /// `""` or `"/"` is the datastore itself.
 pub fn parse_path(raw: &str) -> Result<Vec<Segment>, Error> {
+    parse_segments(raw, true)
+}
+
+/// Parses a path relative to a resource (a YANG Patch edit's `target` or
+/// `point`, RFC 8072 §2.4): its first segment may omit the module when it
+/// is the resource's; `"/"` is the resource itself.
+pub fn parse_relative_path(raw: &str) -> Result<Vec<Segment>, Error> {
+    if raw.is_empty() {
+        return Err(bad("the edit's path is empty (\"/\" names the patch target itself)"));
+    }
+    parse_segments(raw, false)
+}
+
+fn parse_segments(raw: &str, first_qualified: bool) -> Result<Vec<Segment>, Error> {
     if raw.is_empty() || raw == "/" {
         return Ok(Vec::new());
     }
@@ -61,7 +75,7 @@ pub fn parse_path(raw: &str) -> Result<Vec<Segment>, Error> {
         if !is_identifier(name) {
             return Err(bad(format!("'{ident}' is not a YANG identifier")));
         }
-        if i == 0 && module.is_none() {
+        if i == 0 && first_qualified && module.is_none() {
             return Err(bad(format!(
                 "the first path segment '{ident}' must be module-qualified (module:name)"
             )));
