@@ -688,3 +688,59 @@ fn sigkill_during_commits_recovers_the_last_acknowledged_commit_50_rounds() {
     }
     assert!(rounds_with_acks >= 25, "the child rarely got to commit: {rounds_with_acks}");
 }
+
+#[test]
+fn an_edit_sequence_is_all_or_nothing_and_names_the_failed_edit() {
+    let s = schema();
+    let dir = tempfile::tempdir().unwrap();
+    let ds = open(s, dir.path());
+    edit(&ds, 1, Datastore::Running, &item("a", "")).unwrap();
+    let before = running(&ds);
+    let seq = |bodies: &[&str]| -> Vec<(DataTree<'static>, DefaultOperation)> {
+        bodies.iter().map(|b| (edit_xml(s, b), DefaultOperation::Merge)).collect()
+    };
+    let ordered = |k: &str, op: &str| format!("<ordered nc:operation=\"{op}\"><k>{k}</k></ordered>");
+    for target in [Datastore::Running, Datastore::Candidate] {
+        // The third edit fails (the second created what it creates): none
+        // of them stays.
+        let edits = seq(&[&item("b", ""), &ordered("x", "create"), &ordered("x", "create")]);
+        let f = ds.edit_sequence(1, target, edits, TestOption::TestThenSet, None).unwrap_err();
+        assert_eq!(f.edit, Some(2));
+        assert_eq!(tags(&f.errors), ["data-exists"]);
+        assert_eq!(running(&ds), before);
+        // Validation of the result fails: no edit is named.
+        let edits = seq(&[&item("c", "<counter>5000</counter>")]);
+        let f = ds.edit_sequence(1, target, edits, TestOption::TestThenSet, None);
+        if target == Datastore::Running {
+            let f = f.unwrap_err();
+            assert_eq!((f.edit, tags(&f.errors)), (None, vec!["operation-failed".to_string()]));
+        } else {
+            // The candidate is validated at commit; start it afresh.
+            ds.discard_changes(1).unwrap();
+        }
+        // A failing precondition stops it before any edit.
+        let refuse = |_: &occd::datastore::Snapshot| -> Result<(), Errors> {
+            Err(Errors::from(occd::error::Error::operation_failed("precondition")))
+        };
+        let edits = seq(&[&item("d", "")]);
+        let f = ds.edit_sequence(1, target, edits, TestOption::TestThenSet, Some(&refuse)).unwrap_err();
+        assert_eq!(f.edit, None);
+        // Later edits see earlier ones: create then delete, and a move of
+        // an entry created in the same sequence.
+        let edits = seq(&[
+            &ordered("p", "create"),
+            &ordered("q", "create"),
+            &ordered("z", "create"),
+            &ordered("z", "delete"),
+            "<ordered nc:operation=\"merge\" yang:insert=\"first\"><k>q</k></ordered>",
+        ]);
+        ds.edit_sequence(1, target, edits, TestOption::TestThenSet, None).unwrap();
+        let snap = ds.snapshot(target).unwrap_or_else(|| ds.running());
+        let text = print(snap.tree(), false);
+        assert!(text.contains("<ordered><k>q</k></ordered><ordered><k>p</k></ordered>"), "{text}");
+        assert!(!text.contains("<k>z</k>"), "{text}");
+        let undo = seq(&[&ordered("p", "delete"), &ordered("q", "delete")]);
+        ds.edit_sequence(1, target, undo, TestOption::TestThenSet, None).unwrap();
+    }
+    assert_eq!(running(&ds), before);
+}

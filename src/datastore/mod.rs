@@ -15,5 +15,5 @@ pub mod store;
 
 pub use store::{
     print_tree, ChangeEvent, CommitInfo, CommitView, Datastore, Datastores, EditFailure, Hook, Options,
-    Snapshot, StateProvider, TestOption,
+    Precondition, Snapshot, StateProvider, TestOption,
 };

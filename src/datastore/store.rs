@@ -250,6 +250,10 @@ pub struct CommitInfo {
     pub changes: Arc<Vec<Change>>,
 }
 
+/// A check of the content an edit starts from (see
+/// [`Datastores::edit_sequence`]).
+pub type Precondition<'a> = &'a dyn Fn(&Snapshot) -> Result<(), Errors>;
+
 /// A failed [`Datastores::edit_sequence`].
 #[derive(Debug, Clone)]
 pub struct EditFailure {
@@ -554,7 +558,7 @@ impl Datastores {
         default_operation: DefaultOperation,
         test_option: TestOption,
     ) -> Result<CommitInfo, Errors> {
-        self.edit_sequence(session, target, vec![(edit_tree, default_operation)], test_option)
+        self.edit_sequence(session, target, vec![(edit_tree, default_operation)], test_option, None)
             .map_err(|f| f.errors)
     }
 
@@ -562,15 +566,25 @@ impl Datastores {
     /// YANG Patch): each sees the ones before it, validation runs once
     /// after the last. A failure names the edit that failed, if one did
     /// (validation failures name none).
+    ///
+    /// `precondition` sees the target's content (running's when the
+    /// candidate has none of its own) under the writer lock, before any
+    /// edit: no other edit can come between its check and this one (HTTP
+    /// If-Match and friends).
     pub fn edit_sequence(
         &self,
         session: SessionId,
         target: Datastore,
         edits: Vec<(DataTree<'static>, DefaultOperation)>,
         test_option: TestOption,
+        precondition: Option<Precondition<'_>>,
     ) -> Result<CommitInfo, EditFailure> {
         let mut w = self.writer();
         w.failed_edit = None;
+        if let Some(check) = precondition {
+            let snap = self.snapshot(target).unwrap_or_else(|| self.running());
+            check(&snap).map_err(|errors| EditFailure { edit: None, errors })?;
+        }
         let r = self.edit_locked(&mut w, session, target, edits, test_option);
         r.map_err(|errors| EditFailure { edit: w.failed_edit.take(), errors })
     }

@@ -26,7 +26,7 @@ use super::uri::{self, Content, Insert, Query, WithDefaults};
 use super::{response, Body, Restconf, RESTCONF_SESSION};
 use crate::datastore::edit::DefaultOperation;
 use crate::datastore::store::{merge_into, tree_of};
-use crate::datastore::{Datastore, Snapshot, TestOption};
+use crate::datastore::{Datastore, Precondition, Snapshot, TestOption};
 use crate::error::{Error, ErrorTag, ErrorType, Errors, Stage};
 use crate::netconf::ops::OpKind;
 use crate::schema::ffi::{self, RawNode};
@@ -308,6 +308,24 @@ pub(super) fn check_preconditions(
         }
     }
     Ok(())
+}
+
+/// The request's preconditions as a check the datastore runs under its
+/// writer lock (the early check in the handler answers most requests; this
+/// one closes the gap between it and the edit). `None` without any.
+pub(super) fn atomic_preconditions<'a>(
+    ctx: &'a Context,
+    h: &'a HeaderMap,
+    target: &'a Target<'_>,
+) -> Option<impl Fn(&Snapshot) -> Result<(), Errors> + 'a> {
+    let any = [header::IF_MATCH, header::IF_NONE_MATCH, header::IF_UNMODIFIED_SINCE]
+        .into_iter()
+        .any(|n| h.contains_key(n));
+    any.then_some(move |snap: &Snapshot| {
+        let exists =
+            target.kind == Kind::Root || !find(ctx, snap.tree().raw(), &target.data_path)?.is_empty();
+        check_preconditions(h, &validators(snap), exists)
+    })
 }
 
 fn print_flags(q: &Query) -> DataPrinterFlags {
@@ -890,7 +908,11 @@ fn edit(rc: &Restconf, req: &Req, ds: Datastore, target: &Target<'_>, q: &Query)
         }
         _ => return Err(method_not_allowed(method)),
     };
-    rc.ds.edit(RESTCONF_SESSION, ds, tree, default_op, TestOption::TestThenSet)?;
+    let check = atomic_preconditions(ctx, &req.parts.headers, target);
+    let pre: Option<Precondition<'_>> = check.as_ref().map(|c| c as Precondition<'_>);
+    rc.ds
+        .edit_sequence(RESTCONF_SESSION, ds, vec![(tree, default_op)], TestOption::TestThenSet, pre)
+        .map_err(|f| f.errors)?;
     let mut r = response(status, None);
     let after = rc.ds.snapshot(ds).unwrap_or_else(|| rc.ds.running());
     set_validators(&mut r, &validators(&after));

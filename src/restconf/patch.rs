@@ -35,7 +35,7 @@ use super::path::{self, Kind, Target};
 use super::uri::{self, Insert, Query, Segment};
 use super::{response, Body, Restconf, RESTCONF_SESSION};
 use crate::datastore::edit::DefaultOperation;
-use crate::datastore::{Datastore, Snapshot, TestOption};
+use crate::datastore::{Datastore, Precondition, Snapshot, TestOption};
 use crate::error::{xml_text, Error, ErrorTag, ErrorType, Errors};
 use crate::netconf::xml::{self, Element};
 use crate::schema::ffi;
@@ -337,7 +337,9 @@ pub(super) fn apply(
         }
     }
     drop(snap);
-    if let Err(f) = rc.ds.edit_sequence(RESTCONF_SESSION, ds, trees, TestOption::TestThenSet) {
+    let check = data::atomic_preconditions(ctx, &req.parts.headers, target);
+    let pre: Option<Precondition<'_>> = check.as_ref().map(|c| c as Precondition<'_>);
+    if let Err(f) = rc.ds.edit_sequence(RESTCONF_SESSION, ds, trees, TestOption::TestThenSet, pre) {
         let edit = f.edit.and_then(|i| built.get(i)).and_then(|i| patch.edits.get(*i));
         return fail(edit, f.errors);
     }
