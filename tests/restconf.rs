@@ -321,6 +321,23 @@ fn crud_statuses_and_validators() {
     // State data cannot be edited; unknown nodes in a body are 400.
     let r = rc.send_json("POST", ACTORS, "{\"occ-actors:actor\":[{\"actor-id\":\"q\",\"bogus\":1}]}");
     assert_eq!(r.status, 400, "{}", r.body);
+    // A body's parse errors have paths from the datastore root.
+    let r = rc.send_json("PUT", &format!("{ACTORS}/actor=x-1/kind"), "{\"occ-actors:kind\":\"bogus\"}");
+    let e = &r.json()["ietf-restconf:errors"]["error"][0];
+    assert_eq!(
+        (r.status, e["error-path"].as_str()),
+        (400, Some("/occ-actors:actors/occ-actors:actor[actor-id='x-1']/occ-actors:kind")),
+        "{}",
+        r.body
+    );
+    let r = rc.send_json(
+        "PUT",
+        &format!("{ACTORS}/actor=x-1"),
+        "{\"occ-actors:actor\":[{\"actor-id\":\"x-1\",\"name\":\"n\",\"kind\":\"bogus\"}]}",
+    );
+    let path =
+        r.json()["ietf-restconf:errors"]["error"][0]["error-path"].as_str().unwrap_or_default().to_string();
+    assert!(path.starts_with("/occ-actors:actors/occ-actors:actor[actor-id='x-1']/"), "{}", r.body);
     // DELETE: 204, then 409 data-missing.
     assert_eq!(rc.req("DELETE", "/restconf/data/occ-actors:actors/actor=x-1", &[], "").status, 204);
     let r = rc.req("DELETE", "/restconf/data/occ-actors:actors/actor=x-1", &[], "");

@@ -727,10 +727,13 @@ unsafe fn child_count(parent: RawNode) -> usize {
 }
 
 /// The edit tree for a body placed at `parent_path` (empty: top level):
-/// the tree and the one node the body held.
+/// the tree and the one node the body held. Parse errors get paths from
+/// the datastore root: libyang's are relative to the body, or absent for
+/// a bad value of the body's top node (`at`: the target's path, then).
 pub(super) fn body_tree(
     ctx: &'static Context,
     parent_path: &str,
+    at: &str,
     text: &str,
     enc: Enc,
 ) -> Result<(DataTree<'static>, RawNode), Errors> {
@@ -756,7 +759,20 @@ pub(super) fn body_tree(
         };
         let tree = tree_of(ctx, root);
         if parsed.is_err() {
-            return Err(parse_errors(ctx, "the request body"));
+            let errs = parse_errors(ctx, "the request body");
+            return Err(errs
+                .into_iter()
+                .map(|mut e| {
+                    e.path = match e.path.take() {
+                        Some(p) if !parent_path.is_empty() && !p.starts_with(parent_path) => {
+                            Some(format!("{parent_path}{p}"))
+                        }
+                        None if !at.is_empty() => Some(at.to_string()),
+                        other => other,
+                    };
+                    e
+                })
+                .collect());
         }
         let nodes = new_children(parent, root, before);
         match nodes.as_slice() {
@@ -871,7 +887,7 @@ fn edit(rc: &Restconf, req: &Req, ds: Datastore, target: &Target<'_>, q: &Query)
                     if *method == Method::PUT { DefaultOperation::Replace } else { DefaultOperation::Merge };
                 (tree, op, StatusCode::NO_CONTENT, None)
             } else {
-                let (tree, node) = body_tree(ctx, &target.parent_path, text, benc)?;
+                let (tree, node) = body_tree(ctx, &target.parent_path, &target.data_path, text, benc)?;
                 check_is_target(ctx, &tree, node, target)?;
                 let op = if *method == Method::PUT { "replace" } else { "merge" };
                 set_operation(ctx, node, op)?;
@@ -894,7 +910,7 @@ fn edit(rc: &Restconf, req: &Req, ds: Datastore, target: &Target<'_>, q: &Query)
                 return Err(method_not_allowed(method));
             }
             let (text, benc) = body_text(req)?;
-            let (tree, node) = body_tree(ctx, &target.data_path, text, benc)?;
+            let (tree, node) = body_tree(ctx, &target.data_path, &target.data_path, text, benc)?;
             set_operation(ctx, node, "create")?;
             // POST's insert/point place the new entry among its siblings.
             // SAFETY: `node` is in `tree`, ours.

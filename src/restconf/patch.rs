@@ -377,7 +377,7 @@ fn build(
     let tree = match e.op {
         Op::Create | Op::Insert | Op::Merge | Op::Replace => {
             let value = e.value.as_deref().unwrap_or_default();
-            let (tree, node) = data::body_tree(ctx, &t.parent_path, value, enc)?;
+            let (tree, node) = data::body_tree(ctx, &t.parent_path, &t.data_path, value, enc)?;
             data::check_is_target(ctx, &tree, node, &t)?;
             let op = match e.op {
                 Op::Merge => "merge",
