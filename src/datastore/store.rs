@@ -609,7 +609,11 @@ impl Datastores {
                 if test_option != TestOption::TestOnly {
                     self.check_confirmed_owner(w, session)?;
                 }
-                self.transact(w, session, Work::Edits(&edits), test_option)
+                let r = self.transact(w, session, Work::Edits(&edits), test_option);
+                // A bulk edit's tree is as big as what it created: freed
+                // off the request's path, like old snapshots.
+                self.free_later(edits);
+                r
             }
             _ => self.edit_candidate(w, session, edits, test_option),
         }
