@@ -10,6 +10,7 @@
 //! mismatched end tags, a second root element, text outside the root.
 
 use std::borrow::Cow;
+use std::sync::Arc;
 
 use quick_xml::events::{BytesStart, Event};
 use quick_xml::Reader;
@@ -36,6 +37,49 @@ impl Attr {
     }
 }
 
+/// The namespace bindings in scope at an element: its own declarations,
+/// then its parent's scope, shared. An element without declarations shares
+/// its parent's scope as it is, so the memory is the declarations', not
+/// declarations × elements.
+#[derive(Debug, Clone, Default)]
+pub struct Scope(Option<Arc<ScopeNode>>);
+
+#[derive(Debug)]
+struct ScopeNode {
+    bindings: Vec<(String, String)>,
+    parent: Scope,
+}
+
+impl Scope {
+    /// This scope with `bindings` declared on top (in document order).
+    fn with(&self, bindings: Vec<(String, String)>) -> Scope {
+        if bindings.is_empty() {
+            return self.clone();
+        }
+        Scope(Some(Arc::new(ScopeNode { bindings, parent: self.clone() })))
+    }
+
+    /// Every binding, innermost first (a prefix may appear again further
+    /// out, shadowed).
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
+        let mut node = self.0.as_deref();
+        let mut inner: std::iter::Rev<std::slice::Iter<'_, (String, String)>> = [].iter().rev();
+        std::iter::from_fn(move || loop {
+            if let Some((p, ns)) = inner.next() {
+                return Some((p.as_str(), ns.as_str()));
+            }
+            let n = node?;
+            inner = n.bindings.iter().rev();
+            node = n.parent.0.as_deref();
+        })
+    }
+
+    /// The namespace bound to `prefix` ("" = default).
+    pub fn resolve(&self, prefix: &str) -> Option<&str> {
+        self.iter().find(|(p, _)| *p == prefix).map(|(_, ns)| ns)
+    }
+}
+
 #[derive(Debug, Clone, Default)]
 pub struct Element {
     pub ns: Option<String>,
@@ -46,8 +90,8 @@ pub struct Element {
     /// Text content (concatenated, entity references resolved).
     pub text: String,
     /// Namespace bindings in scope at this element (prefix "" = default),
-    /// own declarations included.
-    pub scope: Vec<(String, String)>,
+    /// own declarations included; shared with the ancestors (see [`Scope`]).
+    pub scope: Scope,
     /// Byte offsets of the whole element in the source, and of its content
     /// (between the start and the end tag; empty for `<x/>`).
     pub span: (usize, usize),
@@ -79,7 +123,7 @@ impl Element {
 
     /// The namespace bound to `prefix` ("" = default) at this element.
     pub fn resolve_prefix(&self, prefix: &str) -> Option<&str> {
-        self.scope.iter().rev().find(|(p, _)| p == prefix).map(|(_, ns)| ns.as_str())
+        self.scope.resolve(prefix)
     }
 
     /// The qualified name as written.
@@ -126,15 +170,15 @@ pub fn parse(text: &str) -> Result<Element, XmlError> {
                 if stack.len() >= MAX_DEPTH {
                     return err(format!("elements nested deeper than {MAX_DEPTH}"));
                 }
-                let parent_scope = stack.last().map(|p| p.scope.as_slice()).unwrap_or(&[]);
-                let mut e = start_element(&s, parent_scope)?;
+                let parent_scope = stack.last().map(|p| p.scope.clone()).unwrap_or_default();
+                let mut e = start_element(&s, &parent_scope)?;
                 e.span.0 = start_pos;
                 e.content = (end_pos, end_pos);
                 stack.push(e);
             }
             Event::Empty(s) => {
-                let parent_scope = stack.last().map(|p| p.scope.as_slice()).unwrap_or(&[]);
-                let mut e = start_element(&s, parent_scope)?;
+                let parent_scope = stack.last().map(|p| p.scope.clone()).unwrap_or_default();
+                let mut e = start_element(&s, &parent_scope)?;
                 e.span = (start_pos, end_pos);
                 e.content = (end_pos, end_pos);
                 match stack.last_mut() {
@@ -221,12 +265,12 @@ fn predefined_entity(name: &str) -> Option<char> {
     })
 }
 
-fn start_element(s: &BytesStart<'_>, parent_scope: &[(String, String)]) -> Result<Element, XmlError> {
+fn start_element(s: &BytesStart<'_>, parent_scope: &Scope) -> Result<Element, XmlError> {
     let raw = std::str::from_utf8(s.name().as_ref())
         .map_err(|_| XmlError("element name is not UTF-8".into()))?
         .to_string();
     let mut attrs = Vec::new();
-    let mut scope = parent_scope.to_vec();
+    let mut own: Vec<(String, String)> = Vec::new();
     for a in s.attributes() {
         let a = a.map_err(|e| XmlError(format!("bad attribute: {e}")))?;
         let name = std::str::from_utf8(a.key.as_ref())
@@ -239,20 +283,21 @@ fn start_element(s: &BytesStart<'_>, parent_scope: &[(String, String)]) -> Resul
             return err(format!("character U+{:04X} is not allowed in XML", c as u32));
         }
         if name == "xmlns" {
-            scope.push((String::new(), value.to_string()));
+            own.push((String::new(), value.to_string()));
         } else if let Some(p) = name.strip_prefix("xmlns:") {
             if value.is_empty() {
                 return err(format!("empty namespace for prefix {p}"));
             }
-            scope.push((p.to_string(), value.to_string()));
+            own.push((p.to_string(), value.to_string()));
         }
         attrs.push(Attr { raw_name: name, ns: None, local: String::new(), value: value.into_owned() });
     }
+    let scope = parent_scope.with(own);
     let resolve = |prefix: &str| -> Option<String> {
         if prefix == "xml" {
             return Some(XML_NS.to_string());
         }
-        scope.iter().rev().find(|(p, _)| p == prefix).map(|(_, ns)| ns.clone()).filter(|ns| !ns.is_empty())
+        scope.resolve(prefix).filter(|ns| !ns.is_empty()).map(str::to_string)
     };
     for a in &mut attrs {
         if a.is_namespace_declaration() {
@@ -312,12 +357,12 @@ pub fn inner_xml(source: &str, e: &Element) -> String {
 /// binding of each prefix only.
 fn inherited<'a>(parent: &'a Element, child: &Element) -> Vec<(&'a str, &'a str)> {
     let mut out: Vec<(&str, &str)> = Vec::new();
-    for (p, ns) in parent.scope.iter().rev() {
-        if out.iter().any(|(q, _)| q == p) {
+    for (p, ns) in parent.scope.iter() {
+        if out.iter().any(|(q, _)| *q == p) {
             continue;
         }
         let own = child.attrs.iter().any(|a| {
-            a.is_namespace_declaration() && (a.local == *p) && (a.raw_name != "xmlns" || p.is_empty())
+            a.is_namespace_declaration() && (a.local == p) && (a.raw_name != "xmlns" || p.is_empty())
         });
         if !own {
             out.push((p, ns));
@@ -330,6 +375,27 @@ fn inherited<'a>(parent: &'a Element, child: &Element) -> Vec<(&'a str, &'a str)
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn scopes_are_shared_and_shadowed() {
+        // Many declarations on the root, many children: the children share
+        // the root's scope instead of each copying it.
+        let decls: String = (0..1000).map(|i| format!(" xmlns:p{i}=\"urn:p{i}\"")).collect();
+        let doc =
+            format!("<r xmlns=\"urn:d\"{decls}>{}<p7:x xmlns:p7=\"urn:other\"/></r>", "<a/>".repeat(3000));
+        let root = parse(&doc).unwrap();
+        let same = |a: &Scope, b: &Scope| match (&a.0, &b.0) {
+            (Some(a), Some(b)) => Arc::ptr_eq(a, b),
+            _ => false,
+        };
+        assert!(root.children[..3000].iter().all(|c| same(&c.scope, &root.scope)));
+        assert_eq!(root.children[0].resolve_prefix("p999"), Some("urn:p999"));
+        assert_eq!(root.children[0].ns.as_deref(), Some("urn:d"));
+        let last = &root.children[3000];
+        assert_eq!((last.ns.as_deref(), last.resolve_prefix("p7")), (Some("urn:other"), Some("urn:other")));
+        assert_eq!(root.resolve_prefix("p7"), Some("urn:p7"));
+        assert_eq!(root.resolve_prefix("nope"), None);
+    }
 
     const BASE: &str = "urn:ietf:params:xml:ns:netconf:base:1.0";
 
