@@ -583,6 +583,26 @@ fn yang_patch_and_fields() {
             "mv",
             "data-missing",
         ),
+        // A move never creates: not after a delete in the same patch, nor
+        // below an entry an earlier edit merged.
+        (
+            vec![
+                json!({"edit-id": "del", "operation": "delete", "target": "/actor=acme/contact/email=it%40acme.example"}),
+                json!({"edit-id": "mv-deleted", "operation": "move", "target": "/actor=acme/contact/email=it%40acme.example", "where": "first"}),
+            ],
+            404,
+            "mv-deleted",
+            "data-missing",
+        ),
+        (
+            vec![
+                json!({"edit-id": "merge", "operation": "merge", "target": "/actor=acme/name", "value": {"occ-actors:name": "ACME Corporation"}}),
+                json!({"edit-id": "mv-ghost", "operation": "move", "target": "/actor=acme/contact/email=ghost%40x.example", "where": "first"}),
+            ],
+            404,
+            "mv-ghost",
+            "data-missing",
+        ),
         (
             vec![
                 json!({"edit-id": "unordered", "operation": "move", "target": "/actor=acme", "where": "first"}),
@@ -628,6 +648,18 @@ fn yang_patch_and_fields() {
         assert_eq!(rc.get(ACTORS).body, after, "{edit} changed the datastore");
     }
     assert_ne!(before, after);
+    // A leaf created by an earlier edit can be deleted by a later one.
+    let body = patch_json(
+        "create-delete",
+        &[
+            json!({"edit-id": "c", "operation": "create", "target": "/actor=comcloud/contact/phone", "value": {"occ-actors:phone": "+1 555 0111"}}),
+            json!({"edit-id": "d", "operation": "delete", "target": "/actor=comcloud/contact/phone"}),
+            json!({"edit-id": "r", "operation": "remove", "target": "/actor=comcloud/contact/phone"}),
+        ],
+    );
+    let r = yang_patch(&rc, ACTORS, &body);
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(rc.get(ACTORS).body, after);
 
     // Not a YANG Patch at all: plain RESTCONF errors, 400.
     for bad in [

@@ -504,7 +504,15 @@ impl Editor {
                 },
                 Op::Create if explicit.is_some() => Err(Error::data_exists(ffi::node_path(e, false))),
                 Op::None => match t {
-                    Some(t) => self.walk_children(e, t, Op::None, in_created),
+                    Some(t) => {
+                        // An existing user-ordered entry named with a
+                        // position and no operation moves (YANG Patch
+                        // `move`): it must exist, nothing else changes.
+                        if let Some(pos) = self.insert_position(e, schema, tparent, &attrs)? {
+                            self.move_entry(t, pos)?;
+                        }
+                        self.walk_children(e, t, Op::None, in_created)
+                    }
                     None if nodetype == ffi::LYS_CONTAINER && sflags & ffi::LYS_PRESENCE == 0 => {
                         // A non-presence container has no existence of its own:
                         // walk into it, creating it silently.

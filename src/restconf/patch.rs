@@ -17,11 +17,11 @@
 //!
 //! Mapping onto NETCONF operations: create, delete, merge, replace and
 //! remove are theirs; `insert` is a create with `yang:insert`; `move` is
-//! a merge of the existing entry (its keys only) with `yang:insert`. The
-//! entry a `move` names must exist before the patch or be created by an
-//! earlier edit of it (else 404 data-missing, as for `delete`: RFC 8072
-//! erratum 5131). A `remove` of a leaf whose value cannot be named (the
-//! leaf is absent) is a no-op.
+//! the entry (its keys only) with `yang:insert` and no operation under
+//! default-operation `none`, so it must exist when it is applied (404
+//! data-missing otherwise, as for `delete`: RFC 8072 erratum 5131). A
+//! leaf's delete names the leaf with its value as the patch's start or an
+//! earlier edit has it; a `remove` of a leaf neither has is a no-op.
 
 use std::collections::HashSet;
 
@@ -323,11 +323,10 @@ pub(super) fn apply(
     }
     data::check_preconditions(&req.parts.headers, &v, exists)?;
     let fail = |edit: Option<&Edit>, errs: Errors| Ok(status_reply(rc, enc, &patch.id, edit, errs));
-    let mut trees = Vec::new();
+    let mut trees: Vec<(DataTree<'static>, DefaultOperation)> = Vec::new();
     let mut built: Vec<usize> = Vec::new();
-    let mut created: Vec<String> = Vec::new();
     for (i, e) in patch.edits.iter().enumerate() {
-        match build(ctx, segs, &snap, e, body_enc, &mut created) {
+        match build(ctx, segs, &snap, &trees, e, body_enc) {
             Ok(Some(t)) => {
                 trees.push(t);
                 built.push(i);
@@ -349,16 +348,17 @@ pub(super) fn apply(
     Ok(r)
 }
 
-/// The edit tree of one edit (`None`: nothing to do), built against the
-/// snapshot the patch started from. `created` collects the paths that
-/// earlier edits create or merge (for `move`).
+/// The edit tree of one edit (`None`: nothing to do). What must exist is
+/// checked when the edits are applied, in order; only a leaf's delete
+/// looks for the leaf's value, in the snapshot the patch started from or in
+/// the edits before it (`earlier`).
 fn build(
     ctx: &'static Context,
     segs: &[Segment],
     snap: &Snapshot,
+    earlier: &[(DataTree<'static>, DefaultOperation)],
     e: &Edit,
     enc: Enc,
-    created: &mut Vec<String>,
 ) -> Result<Option<(DataTree<'static>, DefaultOperation)>, Errors> {
     let resolve = |p: &str| -> Result<Target<'static>, Errors> {
         let mut all = segs.to_vec();
@@ -373,7 +373,7 @@ fn build(
         return Err(bad(format!("{} is state data: it cannot be edited", t.data_path)));
     }
     let point = e.point.as_deref().map(resolve).transpose()?;
-    let existing = data::find(ctx, snap.tree().raw(), &t.data_path)?;
+    let mut default_op = DefaultOperation::Merge;
     let tree = match e.op {
         Op::Create | Op::Insert | Op::Merge | Op::Replace => {
             let value = e.value.as_deref().unwrap_or_default();
@@ -388,49 +388,45 @@ fn build(
             if e.op == Op::Insert {
                 data::set_insert(ctx, node, &t, Some(e.place.unwrap_or(Insert::Last)), point.as_ref())?;
             }
-            created.push(t.data_path.clone());
             tree
         }
         Op::Delete | Op::Remove => {
-            // A leaf is named by its value: the current one.
-            // SAFETY: a node of the held snapshot.
-            let value = match (t.kind, existing.first()) {
-                (Kind::Leaf, Some(n)) => unsafe { ffi::node_value(*n) },
-                _ => None,
+            // A leaf's edit node needs a value of its type (the edit
+            // matches leaves by name only): the current one, or the one an
+            // earlier edit of the patch gives it.
+            let value = if t.kind == Kind::Leaf {
+                // SAFETY: nodes of the held snapshot and of the earlier
+                // edit trees, read only.
+                let found = std::iter::once(snap.tree().raw())
+                    .chain(earlier.iter().rev().map(|(tree, _)| tree.raw()))
+                    .find_map(|root| unsafe { ffi::find_path(root, &t.data_path) });
+                let _ = ffi::take_errors(ctx);
+                match found {
+                    // SAFETY: as above.
+                    Some(n) => unsafe { ffi::node_value(n) },
+                    None if e.op == Op::Remove => return Ok(None),
+                    None => return Err(missing_data(&t)),
+                }
+            } else {
+                None
             };
-            match data::target_tree(ctx, &t, value.as_deref()) {
-                Ok((tree, node)) => {
-                    data::set_operation(ctx, node, if e.op == Op::Delete { "delete" } else { "remove" })?;
-                    tree
-                }
-                Err(_) if t.kind == Kind::Leaf && existing.is_empty() => {
-                    let _ = ffi::take_errors(ctx);
-                    if e.op == Op::Remove {
-                        return Ok(None);
-                    }
-                    return Err(missing_data(&t));
-                }
-                Err(errs) => return Err(errs),
-            }
+            let (tree, node) = data::target_tree(ctx, &t, value.as_deref())?;
+            data::set_operation(ctx, node, if e.op == Op::Delete { "delete" } else { "remove" })?;
+            tree
         }
         Op::Move => {
             if !matches!(t.kind, Kind::ListEntry | Kind::LeafListEntry) || t.keys.is_empty() {
                 return Err(bad(format!("{}: move needs a list or leaf-list entry", t.data_path)));
             }
-            let made_earlier = created.iter().any(|c| {
-                t.data_path == *c
-                    || (t.data_path.starts_with(c.as_str()) && t.data_path[c.len()..].starts_with('/'))
-            });
-            if existing.is_empty() && !made_earlier {
-                return Err(missing_data(&t));
-            }
+            // No operation: the entry must exist when the move is applied
+            // (data-missing otherwise); only its position changes.
             let (tree, node) = data::target_tree(ctx, &t, None)?;
-            data::set_operation(ctx, node, "merge")?;
             data::set_insert(ctx, node, &t, Some(e.place.unwrap_or(Insert::Last)), point.as_ref())?;
+            default_op = DefaultOperation::None;
             tree
         }
     };
-    Ok(Some((tree, DefaultOperation::Merge)))
+    Ok(Some((tree, default_op)))
 }
 
 fn missing_data(t: &Target<'_>) -> Errors {
