@@ -671,6 +671,24 @@ fn yang_patch_and_fields() {
         assert_eq!(r.status, 400, "{bad}: {}", r.body);
         assert!(r.json()["ietf-restconf:errors"]["error"].is_array(), "{}", r.body);
     }
+    // NETCONF edit attributes inside a body are refused, in YANG Patch
+    // values and in plain edits alike.
+    let hidden = patch_json(
+        "hidden",
+        &[json!({"edit-id": "h", "operation": "merge", "target": "/actor=acme/contact",
+                 "value": {"occ-actors:contact": {"phone": "+1 555 0100", "@phone": {"ietf-netconf:operation": "delete"}}}})],
+    );
+    let r = yang_patch(&rc, ACTORS, &hidden);
+    assert_eq!((r.status, patch_failure(&r).1.as_str()), (400, "unknown-attribute"), "{}", r.body);
+    let r = rc.send_json(
+        "PATCH",
+        &format!("{ACTORS}/actor=acme/contact"),
+        "{\"occ-actors:contact\":{\"email\":[\"it@acme.example\"],\"@email\":[{\"yang:insert\":\"first\"}]}}",
+    );
+    assert_eq!((r.status, r.tag().as_str()), (400, "unknown-attribute"), "{}", r.body);
+    let r = rc.send_json("PATCH", ACTORS, "{\"occ-actors:actors\":{},\"occ-actors:actors\":{}}");
+    assert_eq!((r.status, r.tag().as_str()), (400, "malformed-message"), "{}", r.body);
+    assert_eq!(rc.get(ACTORS).body, after);
     // The patch target must exist; preconditions apply.
     let r = yang_patch(&rc, &format!("{ACTORS}/actor=ghost"), &patch_json("p", &[]));
     assert_eq!(r.status, 404, "{}", r.body);

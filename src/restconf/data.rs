@@ -675,6 +675,103 @@ pub(super) fn body_str(req: &Req) -> Result<&str, Errors> {
     Ok(text)
 }
 
+/// A JSON value walked only to refuse a member name given twice in one
+/// object (RFC 7951 §4 requires unique names; serde_json would keep the
+/// last silently).
+struct UniqueNames;
+
+impl<'de> serde::Deserialize<'de> for UniqueNames {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(UniqueNamesVisitor)
+    }
+}
+
+struct UniqueNamesVisitor;
+
+impl<'de> serde::de::Visitor<'de> for UniqueNamesVisitor {
+    type Value = UniqueNames;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a JSON value")
+    }
+    fn visit_bool<E>(self, _: bool) -> Result<UniqueNames, E> {
+        Ok(UniqueNames)
+    }
+    fn visit_i64<E>(self, _: i64) -> Result<UniqueNames, E> {
+        Ok(UniqueNames)
+    }
+    fn visit_u64<E>(self, _: u64) -> Result<UniqueNames, E> {
+        Ok(UniqueNames)
+    }
+    fn visit_f64<E>(self, _: f64) -> Result<UniqueNames, E> {
+        Ok(UniqueNames)
+    }
+    fn visit_str<E>(self, _: &str) -> Result<UniqueNames, E> {
+        Ok(UniqueNames)
+    }
+    fn visit_unit<E>(self) -> Result<UniqueNames, E> {
+        Ok(UniqueNames)
+    }
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut a: A) -> Result<UniqueNames, A::Error> {
+        while a.next_element::<UniqueNames>()?.is_some() {}
+        Ok(UniqueNames)
+    }
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut m: A) -> Result<UniqueNames, A::Error> {
+        let mut seen = std::collections::HashSet::new();
+        while let Some(k) = m.next_key::<String>()? {
+            if !seen.insert(k.clone()) {
+                return Err(serde::de::Error::custom(format!("member \"{k}\" appears twice in one object")));
+            }
+            m.next_value::<UniqueNames>()?;
+        }
+        Ok(UniqueNames)
+    }
+}
+
+/// A JSON body is one well-formed value with unique member names (400
+/// otherwise).
+pub(super) fn check_json(text: &str) -> Result<(), Errors> {
+    serde_json::from_str::<UniqueNames>(text)
+        .map(|_| ())
+        .map_err(|e| super::bad_request(format!("the request body is not valid JSON: {e}")))
+}
+
+/// NETCONF edit attributes inside a body (`ietf-netconf:operation`,
+/// `yang:insert`/`key`/`value` as RFC 7952 metadata) are refused: the
+/// method (or the YANG Patch edit) says what is done, and query
+/// parameters where.
+fn refuse_edit_metadata(root: RawNode) -> Result<(), Errors> {
+    let mut stack = vec![root];
+    while let Some(n) = stack.pop() {
+        // SAFETY: `n` walks a live tree the caller owns.
+        unsafe {
+            for (module, name, _) in ffi::node_metadata(n) {
+                let edit = (module == "ietf-netconf" && name == "operation")
+                    || (module == "yang" && matches!(name.as_str(), "insert" | "key" | "value"));
+                if edit {
+                    let path = ffi::node_path(n, false);
+                    return Err(Errors::from(
+                        Error::unknown_attribute(
+                            &format!("{module}:{name}"),
+                            &ffi::schema_name(ffi::node_schema(n)),
+                        )
+                        .with_message(format!(
+                            "{module}:{name} is not allowed in a RESTCONF body: the method says what is done"
+                        ))
+                        .with_path(path),
+                    ));
+                }
+            }
+            let mut c = ffi::node_first_child(n);
+            while !c.is_null() {
+                stack.push(c);
+                c = ffi::node_next(c);
+            }
+        }
+    }
+    Ok(())
+}
+
 /// The body of an edit, checked against the Content-Type.
 fn body_text(req: &Req) -> Result<(&str, Enc), Errors> {
     let ct = header(&req.parts.headers, header::CONTENT_TYPE);
@@ -696,8 +793,7 @@ fn body_text(req: &Req) -> Result<(&str, Enc), Errors> {
     // libyang stops at the end of the first JSON value; anything after it,
     // or broken JSON, is refused here first.
     if enc == Enc::Json && !text.trim().is_empty() {
-        serde_json::from_str::<serde::de::IgnoredAny>(text)
-            .map_err(|e| super::bad_request(format!("the request body is not valid JSON: {e}")))?;
+        check_json(text)?;
     }
     Ok((text, enc))
 }
@@ -776,7 +872,10 @@ pub(super) fn body_tree(
         }
         let nodes = new_children(parent, root, before);
         match nodes.as_slice() {
-            [one] => Ok((tree, *one)),
+            [one] => {
+                refuse_edit_metadata(*one)?;
+                Ok((tree, *one))
+            }
             [] => Err(super::bad_request("the request body holds no data node")),
             _ => Err(Errors::from(
                 Error::invalid_value(
@@ -983,7 +1082,14 @@ fn root_tree(ctx: &'static Context, text: &str, enc: Enc) -> Result<DataTree<'st
     // SAFETY: the parsed tree is handed to tree_of, which owns it.
     let root = unsafe { ffi::parse_data_under(ctx, std::ptr::null_mut(), text, enc.is_json()) }
         .map_err(|_| parse_errors(ctx, "the request body"))?;
-    Ok(tree_of(ctx, root))
+    let tree = tree_of(ctx, root);
+    let mut n = root;
+    while !n.is_null() {
+        refuse_edit_metadata(n)?;
+        // SAFETY: top-level siblings of the tree we hold.
+        n = unsafe { ffi::node_next(n) };
+    }
+    Ok(tree)
 }
 
 /// The body's node must be the URI's target: same node, same keys.

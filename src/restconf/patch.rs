@@ -153,6 +153,7 @@ fn json_string(v: &serde_json::Value, name: &str, within: &str) -> Result<String
 }
 
 fn parse_json(text: &str) -> Result<Patch, Errors> {
+    data::check_json(text)?;
     let v: serde_json::Value = serde_json::from_str(text)
         .map_err(|e| super::bad_request(format!("the request body is not valid JSON: {e}")))?;
     let top = match v {
@@ -540,6 +541,8 @@ mod tests {
             r#"{"ietf-yang-patch:yang-patch":{"patch-id":"p","edit":[{"edit-id":"a","operation":"move","target":"/x=1","where":"middle"}]}}"#,
             r#"{"ietf-yang-patch:yang-patch":{"patch-id":"p"}} trailing"#,
             r#"not json"#,
+            r#"{"ietf-yang-patch:yang-patch":{"patch-id":"p","edit":[{"edit-id":"d","operation":"delete","target":"/x","operation":"merge"}]}}"#,
+            r#"{"ietf-yang-patch:yang-patch":{"patch-id":"p","edit":[],"edit":[]}}"#,
         ];
         for c in cases {
             let e = parse(c, Enc::Json).expect_err(c);
