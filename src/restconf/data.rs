@@ -1105,8 +1105,11 @@ pub(super) fn check_is_target(
         return Ok(());
     }
     let _ = ffi::take_errors(ctx);
+    // SAFETY: `node` is in `tree`.
+    let same_node =
+        target.nodes.last().map(|n| n.as_raw().cast_const()) == Some(unsafe { ffi::node_schema(node) });
     let what = match target.kind {
-        Kind::ListEntry | Kind::LeafListEntry => "the body's key values differ from the URI's",
+        Kind::ListEntry | Kind::LeafListEntry if same_node => "the body's key values differ from the URI's",
         _ => "the body's node is not the target resource",
     };
     Err(Errors::from(

@@ -39,8 +39,12 @@ pub fn body_type(content_type: &str) -> Option<BodyType> {
     match essence(content_type).as_str() {
         "application/yang-data+json" | "application/json" => Some(BodyType::Data(Enc::Json)),
         "application/yang-data+xml" | "application/xml" | "text/xml" => Some(BodyType::Data(Enc::Xml)),
-        "application/yang-patch+json" => Some(BodyType::Patch(Enc::Json)),
-        "application/yang-patch+xml" => Some(BodyType::Patch(Enc::Xml)),
+        // `yang.patch` / `yang.data`: the media types of the RESTCONF drafts,
+        // still sent by older OpenDaylight clients.
+        "application/yang.data+json" => Some(BodyType::Data(Enc::Json)),
+        "application/yang.data+xml" => Some(BodyType::Data(Enc::Xml)),
+        "application/yang-patch+json" | "application/yang.patch+json" => Some(BodyType::Patch(Enc::Json)),
+        "application/yang-patch+xml" | "application/yang.patch+xml" => Some(BodyType::Patch(Enc::Xml)),
         _ => None,
     }
 }
@@ -64,8 +68,17 @@ pub fn negotiate(accept: Option<&str>, default: Enc) -> Option<Enc> {
         }
         // Specificity breaks ties between equal q values.
         let (spec, enc) = match ty.as_str() {
-            "application/yang-data+json" | "application/json" => (3, Enc::Json),
-            "application/yang-data+xml" | "application/xml" | "text/xml" => (3, Enc::Xml),
+            // A YANG Patch client may ask for its own type: the status
+            // reply is YANG data in that encoding.
+            "application/yang-data+json"
+            | "application/json"
+            | "application/yang.data+json"
+            | "application/yang-patch+json" => (3, Enc::Json),
+            "application/yang-data+xml"
+            | "application/xml"
+            | "text/xml"
+            | "application/yang.data+xml"
+            | "application/yang-patch+xml" => (3, Enc::Xml),
             "application/*" | "*/*" => (1, default),
             _ => continue,
         };
@@ -92,6 +105,7 @@ mod tests {
         );
         assert_eq!(negotiate(Some("application/yang-data+json;q=0"), Enc::Json), None);
         assert_eq!(negotiate(Some("text/html, */*;q=0.1"), Enc::Json), Some(Enc::Json));
+        assert_eq!(negotiate(Some("application/yang-patch+xml"), Enc::Json), Some(Enc::Xml));
     }
 
     #[test]
@@ -100,5 +114,6 @@ mod tests {
         assert_eq!(body_type("Application/YANG-Data+XML"), Some(BodyType::Data(Enc::Xml)));
         assert_eq!(body_type("application/yang-patch+xml"), Some(BodyType::Patch(Enc::Xml)));
         assert_eq!(body_type("text/plain"), None);
+        assert_eq!(body_type("application/yang.patch+json"), Some(BodyType::Patch(Enc::Json)));
     }
 }
