@@ -148,6 +148,30 @@ pub fn parse(text: &str, enc: Enc) -> Result<Patch, Errors> {
     Ok(patch)
 }
 
+/// An edit's members as they are read, before the mandatory ones are
+/// checked.
+struct Parts {
+    id: Option<String>,
+    op: Option<Op>,
+    target: Option<String>,
+    point: Option<String>,
+    place: Option<Insert>,
+    value: Option<String>,
+}
+
+impl Parts {
+    fn finish(self, within: &str) -> Result<Edit, Errors> {
+        Ok(Edit {
+            id: self.id.ok_or_else(|| missing("edit-id", within))?,
+            op: self.op.ok_or_else(|| missing("operation", within))?,
+            target: self.target.ok_or_else(|| missing("target", within))?,
+            point: self.point,
+            place: self.place,
+            value: self.value,
+        })
+    }
+}
+
 fn json_string(v: &serde_json::Value, name: &str, within: &str) -> Result<String, Errors> {
     v.as_str().map(str::to_string).ok_or_else(|| bad(format!("{within}: '{name}' must be a string")))
 }
@@ -217,14 +241,7 @@ fn json_edit(e: &serde_json::Value) -> Result<Edit, Errors> {
             _ => return Err(unknown(k, &within)),
         }
     }
-    Ok(Edit {
-        id: id.ok_or_else(|| missing("edit-id", &within))?,
-        op: op.ok_or_else(|| missing("operation", &within))?,
-        target: target.ok_or_else(|| missing("target", &within))?,
-        point,
-        place: place_,
-        value,
-    })
+    Parts { id, op, target, point, place: place_, value }.finish(&within)
 }
 
 fn parse_xml(text: &str) -> Result<Patch, Errors> {
@@ -282,14 +299,7 @@ fn xml_edit(text: &str, e: &Element) -> Result<Edit, Errors> {
             _ => return Err(unknown(&c.local, &within)),
         }
     }
-    Ok(Edit {
-        id: id.ok_or_else(|| missing("edit-id", &within))?,
-        op: op.ok_or_else(|| missing("operation", &within))?,
-        target: target.ok_or_else(|| missing("target", &within))?,
-        point,
-        place: place_,
-        value,
-    })
+    Parts { id, op, target, point, place: place_, value }.finish(&within)
 }
 
 /// A PATCH with a YANG Patch body on the data resource `target` (named by
