@@ -630,7 +630,7 @@ impl Error {
             entry.insert("error-app-tag".into(), t.as_str().into());
         }
         if let Some(p) = &self.path {
-            entry.insert("error-path".into(), p.as_str().into());
+            entry.insert("error-path".into(), json_instance_path(p).into());
         }
         if let Some(m) = &self.message {
             entry.insert("error-message".into(), m.as_str().into());
@@ -812,6 +812,48 @@ impl Errors {
         }
         out
     }
+}
+
+/// A data path in RFC 7951 §6.11 form: a node name carries its module
+/// only at the top and where the module changes (paths built here qualify
+/// every step; libyang's already follow the rule). Predicates and quoted
+/// values are left as they are.
+pub fn json_instance_path(path: &str) -> String {
+    let mut out = String::with_capacity(path.len());
+    let mut prev_module: Option<&str> = None;
+    let (mut depth, mut quote) = (0usize, None::<char>);
+    let mut i = 0;
+    while i < path.len() {
+        let c = path[i..].chars().next().unwrap_or('/');
+        match (quote, c) {
+            (Some(q), _) if c == q => quote = None,
+            (Some(_), _) => {}
+            (None, '\'' | '"') => quote = Some(c),
+            (None, '[') => depth += 1,
+            (None, ']') => depth = depth.saturating_sub(1),
+            (None, '/') if depth == 0 => {
+                out.push('/');
+                i += 1;
+                // A step: [module:]name, then predicates.
+                let end = path[i..].find(['/', '[']).map_or(path.len(), |e| i + e);
+                let step = &path[i..end];
+                match step.split_once(':') {
+                    Some((m, name)) if prev_module == Some(m) => out.push_str(name),
+                    Some((m, _)) => {
+                        prev_module = Some(m);
+                        out.push_str(step);
+                    }
+                    None => out.push_str(step),
+                }
+                i = end;
+                continue;
+            }
+            _ => {}
+        }
+        out.push(c);
+        i += c.len_utf8();
+    }
+    out
 }
 
 impl From<Error> for Errors {

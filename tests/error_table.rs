@@ -602,3 +602,15 @@ fn renders_libyang_errors_with_context_namespaces() {
     // Schema works as the namespace source too.
     assert_eq!(errors.to_rpc_errors_xml(&schema), x);
 }
+
+#[test]
+fn json_error_paths_qualify_only_where_the_module_changes() {
+    use occd::error::json_instance_path as j;
+    assert_eq!(
+        j("/occ-actors:actors/occ-actors:actor[actor-id='a/b:c']/occ-actors:kind"),
+        "/occ-actors:actors/actor[actor-id='a/b:c']/kind"
+    );
+    assert_eq!(j("/a:x/a:y/b:z/b:w[k=\"q]/a:v\"]/a:u"), "/a:x/y/b:z/w[k=\"q]/a:v\"]/a:u");
+    assert_eq!(j("/a:x/y[k='1']/z"), "/a:x/y[k='1']/z");
+    assert_eq!(j(""), "");
+}

@@ -326,7 +326,7 @@ fn crud_statuses_and_validators() {
     let e = &r.json()["ietf-restconf:errors"]["error"][0];
     assert_eq!(
         (r.status, e["error-path"].as_str()),
-        (400, Some("/occ-actors:actors/occ-actors:actor[actor-id='x-1']/occ-actors:kind")),
+        (400, Some("/occ-actors:actors/actor[actor-id='x-1']/kind")),
         "{}",
         r.body
     );
@@ -337,7 +337,7 @@ fn crud_statuses_and_validators() {
     );
     let path =
         r.json()["ietf-restconf:errors"]["error"][0]["error-path"].as_str().unwrap_or_default().to_string();
-    assert!(path.starts_with("/occ-actors:actors/occ-actors:actor[actor-id='x-1']/"), "{}", r.body);
+    assert!(path.starts_with("/occ-actors:actors/actor[actor-id='x-1']/"), "{}", r.body);
     // DELETE: 204, then 409 data-missing.
     assert_eq!(rc.req("DELETE", "/restconf/data/occ-actors:actors/actor=x-1", &[], "").status, 204);
     let r = rc.req("DELETE", "/restconf/data/occ-actors:actors/actor=x-1", &[], "");
