@@ -679,13 +679,7 @@ pub(crate) fn prune(
     // SAFETY: the tree is ours (taken out of its owner above); a node is
     // unlinked and freed only after the walk has left it.
     unsafe {
-        let mut top = Vec::new();
-        let mut n = first;
-        while !n.is_null() {
-            top.push(n);
-            n = ffi::node_next(n);
-        }
-        for n in top {
+        for n in ffi::siblings(first) {
             if prune_node(&p, n, 1, None) {
                 kept.push(n);
             } else {
@@ -742,12 +736,7 @@ unsafe fn prune_node(p: &Prune<'_>, node: ffi::RawNode, depth: u16, inherited: O
         if p.config == Some(true) && !is_config {
             return false;
         }
-        let mut children = Vec::new();
-        let mut c = ffi::node_first_child(node);
-        while !c.is_null() {
-            children.push(c);
-            c = ffi::node_next(c);
-        }
+        let children = ffi::children(node);
         let selective = p.config.is_some() || p.origin.is_some();
         if children.is_empty() {
             return origin_ok && p.config.is_none_or(|want| want == is_config);

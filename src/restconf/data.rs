@@ -26,7 +26,7 @@ use super::uri::{self, Content, Insert, Query, WithDefaults};
 use super::{response, Body, Restconf, RESTCONF_SESSION};
 use crate::datastore::edit::DefaultOperation;
 use crate::datastore::store::{merge_into, tree_of};
-use crate::datastore::{Datastore, Precondition, Snapshot, TestOption};
+use crate::datastore::{Datastore, EditFailure, Precondition, Snapshot, TestOption};
 use crate::error::{Error, ErrorTag, ErrorType, Errors, Stage};
 use crate::netconf::ops::OpKind;
 use crate::schema::ffi::{self, RawNode};
@@ -51,7 +51,17 @@ enum View {
     Ds(Datastore),
 }
 
-pub(super) fn status_error(tag: ErrorTag, status: u16, message: impl Into<String>) -> Errors {
+impl View {
+    /// The datastore an edit of a writable view changes.
+    fn edited(self) -> Datastore {
+        match self {
+            View::Ds(Datastore::Candidate) => Datastore::Candidate,
+            _ => Datastore::Running,
+        }
+    }
+}
+
+fn status_error(tag: ErrorTag, status: u16, message: impl Into<String>) -> Errors {
     Errors::from(Error::new(ErrorType::Protocol, tag).with_message(message).with_http_status(status))
 }
 
@@ -67,7 +77,7 @@ fn method_not_allowed(method: &Method) -> Errors {
     )
 }
 
-pub(super) fn header(h: &HeaderMap, name: header::HeaderName) -> Option<&str> {
+fn header(h: &HeaderMap, name: header::HeaderName) -> Option<&str> {
     h.get(name).and_then(|v| v.to_str().ok())
 }
 
@@ -191,6 +201,7 @@ fn data_resource(rc: &Restconf, req: &Req, enc: Enc, view: View, raw: &str) -> R
     } else {
         "GET, HEAD, OPTIONS, POST, PUT, PATCH, DELETE"
     };
+    let patch_enc = patch_body(req);
     match method {
         Method::GET | Method::HEAD => {
             no_body(req)?;
@@ -227,23 +238,15 @@ fn data_resource(rc: &Restconf, req: &Req, enc: Enc, view: View, raw: &str) -> R
                 Err(method_not_allowed(&method))
             }
         }
-        Method::PATCH if writable && patch_body(req).is_some() => {
-            let ds = match view {
-                View::Ds(Datastore::Candidate) => Datastore::Candidate,
-                _ => Datastore::Running,
-            };
-            let body_enc = patch_body(req).unwrap_or(Enc::Json);
-            super::patch::apply(rc, req, enc, body_enc, ds, &segs, &target, &q)
+        Method::PATCH if writable && patch_enc.is_some() => {
+            let body_enc = patch_enc.unwrap_or(Enc::Json);
+            super::patch::apply(rc, req, enc, body_enc, view.edited(), &segs, &target, &q)
         }
         Method::POST | Method::PUT | Method::PATCH | Method::DELETE if writable => {
             if method == Method::DELETE && target.kind == Kind::Root {
                 return Err(method_not_allowed(&method));
             }
-            let ds = match view {
-                View::Ds(Datastore::Candidate) => Datastore::Candidate,
-                _ => Datastore::Running,
-            };
-            edit(rc, req, ds, &target, &q)
+            edit(rc, req, view.edited(), &target, &q)
         }
         _ => Err(method_not_allowed(&method)),
     }
@@ -260,12 +263,12 @@ fn patch_body(req: &Req) -> Option<Enc> {
 
 /// The validator headers of a snapshot: ETag from the transaction id and
 /// the snapshot's time, Last-Modified from the time.
-pub(super) fn validators(snap: &Snapshot) -> (String, SystemTime) {
+fn validators(snap: &Snapshot) -> (String, SystemTime) {
     let micros = snap.time().duration_since(SystemTime::UNIX_EPOCH).map_or(0, |d| d.as_micros());
     (format!("\"{}-{micros:x}\"", snap.txid()), snap.time())
 }
 
-pub(super) fn set_validators(r: &mut Response<Body>, v: &(String, SystemTime)) {
+fn set_validators(r: &mut Response<Body>, v: &(String, SystemTime)) {
     if let Ok(e) = HeaderValue::from_str(&v.0) {
         r.headers_mut().insert(header::ETAG, e);
     }
@@ -284,11 +287,7 @@ fn secs(t: SystemTime) -> u64 {
 }
 
 /// RFC 9110 §13 preconditions of an edit: 412 when one fails.
-pub(super) fn check_preconditions(
-    h: &HeaderMap,
-    v: &(String, SystemTime),
-    exists: bool,
-) -> Result<(), Errors> {
+fn check_preconditions(h: &HeaderMap, v: &(String, SystemTime), exists: bool) -> Result<(), Errors> {
     let failed = |what: &str| {
         Err(status_error(ErrorTag::OperationFailed, 412, format!("precondition failed: {what}")))
     };
@@ -313,7 +312,7 @@ pub(super) fn check_preconditions(
 /// The request's preconditions as a check the datastore runs under its
 /// writer lock (the early check in the handler answers most requests; this
 /// one closes the gap between it and the edit). `None` without any.
-pub(super) fn atomic_preconditions<'a>(
+fn atomic_preconditions<'a>(
     ctx: &'a Context,
     h: &'a HeaderMap,
     target: &'a Target<'_>,
@@ -501,15 +500,9 @@ impl Shape<'_> {
         let depth = if self.fields.is_some() { None } else { self.depth };
         let out = crate::netconf::ops::prune(ctx, out, self.prune_config, depth, &None);
         let Some(sel) = self.fields else { return out };
-        let first = out.into_raw();
-        // SAFETY: the tree is ours (taken out of its owner above).
+        // SAFETY: the tree is ours (taken out of its owner here).
         unsafe {
-            let mut tops = Vec::new();
-            let mut n = first;
-            while !n.is_null() {
-                tops.push(n);
-                n = ffi::node_next(n);
-            }
+            let tops = ffi::siblings(out.into_raw());
             let kept = if root {
                 fields::apply(tops, sel, self.depth)
             } else {
@@ -635,7 +628,7 @@ fn copy_failed(e: &str) -> Errors {
 }
 
 /// The instances at `path` in the tree of `root` (NULL: none).
-pub(super) fn find(ctx: &Context, root: RawNode, path: &str) -> Result<Vec<RawNode>, Errors> {
+fn find(ctx: &Context, root: RawNode, path: &str) -> Result<Vec<RawNode>, Errors> {
     if root.is_null() {
         return Ok(Vec::new());
     }
@@ -653,7 +646,7 @@ pub(super) fn find(ctx: &Context, root: RawNode, path: &str) -> Result<Vec<RawNo
 // ---- edits ----
 
 /// The libyang records of a failed parse as errors (400 by the table).
-pub(super) fn parse_errors(ctx: &Context, what: &str) -> Errors {
+fn parse_errors(ctx: &Context, what: &str) -> Errors {
     let records = ffi::take_errors(ctx);
     let errs = Errors::from_libyang(&records, Stage::Parse);
     if errs.is_empty() {
@@ -762,11 +755,7 @@ fn refuse_edit_metadata(root: RawNode) -> Result<(), Errors> {
                     ));
                 }
             }
-            let mut c = ffi::node_first_child(n);
-            while !c.is_null() {
-                stack.push(c);
-                c = ffi::node_next(c);
-            }
+            stack.extend(ffi::children(n));
         }
     }
     Ok(())
@@ -801,25 +790,16 @@ fn body_text(req: &Req) -> Result<(&str, Enc), Errors> {
 /// The nodes after `before` among `parent`'s children (or the tree's top
 /// level from `first` when there is no parent).
 unsafe fn new_children(parent: RawNode, first: RawNode, before: usize) -> Vec<RawNode> {
-    let mut out = Vec::new();
-    // SAFETY: walks live siblings of a tree the caller owns.
-    unsafe {
-        let mut n = if parent.is_null() { first } else { ffi::node_first_child(parent) };
-        let mut i = 0;
-        while !n.is_null() {
-            if i >= before {
-                out.push(n);
-            }
-            i += 1;
-            n = ffi::node_next(n);
+    // SAFETY: live siblings of a tree the caller owns.
+    let mut all = unsafe {
+        if parent.is_null() {
+            ffi::siblings(first)
+        } else {
+            ffi::children(parent)
         }
-    }
-    out
-}
-
-unsafe fn child_count(parent: RawNode) -> usize {
-    // SAFETY: contract of new_children.
-    unsafe { new_children(parent, std::ptr::null_mut(), 0).len() }
+    };
+    all.drain(..before.min(all.len()));
+    all
 }
 
 /// The edit tree for a body placed at `parent_path` (empty: top level):
@@ -846,7 +826,7 @@ pub(super) fn body_tree(
             ffi::new_path(ctx, std::ptr::null_mut(), parent_path, None)
                 .map_err(|_| parse_errors(ctx, parent_path))?
         };
-        let before = if parent.is_null() { 0 } else { child_count(parent) };
+        let before = if parent.is_null() { 0 } else { ffi::children(parent).len() };
         let parsed = ffi::parse_data_under(ctx, parent, text, enc.is_json());
         let root = if parent.is_null() {
             parsed.as_ref().copied().unwrap_or(std::ptr::null_mut())
@@ -935,21 +915,12 @@ pub fn encode_key(v: &str) -> String {
 fn edit(rc: &Restconf, req: &Req, ds: Datastore, target: &Target<'_>, q: &Query) -> Reply {
     let ctx = rc.ds.schema().context();
     let method = &req.parts.method;
-    if !target.is_config() {
-        return Err(Errors::from(
-            Error::invalid_value(format!("{} is state data: it cannot be edited", target.data_path))
-                .with_type(ErrorType::Protocol)
-                .with_http_status(400),
-        ));
-    }
+    check_config(target)?;
     match *method {
         Method::PUT | Method::POST => q.only(&["insert", "point"], "an edit")?,
         _ => q.only(&[], "an edit")?,
     }
-    let snap = rc.ds.snapshot(ds).unwrap_or_else(|| rc.ds.running());
-    let v = validators(&snap);
-    let found =
-        if target.kind == Kind::Root { Vec::new() } else { find(ctx, snap.tree().raw(), &target.data_path)? };
+    let (snap, found) = edit_start(rc, req, ds, target)?;
     let exists = target.kind == Kind::Root || !found.is_empty();
     // DELETE names a leaf by its current value.
     let leaf_value = match (target.kind, found.first()) {
@@ -957,7 +928,6 @@ fn edit(rc: &Restconf, req: &Req, ds: Datastore, target: &Target<'_>, q: &Query)
         (Kind::Leaf, Some(n)) => unsafe { ffi::node_value(*n) },
         _ => None,
     };
-    check_preconditions(&req.parts.headers, &v, exists)?;
     drop(snap);
     let (tree, default_op, status, location) = match *method {
         Method::DELETE => {
@@ -1023,17 +993,60 @@ fn edit(rc: &Restconf, req: &Req, ds: Datastore, target: &Target<'_>, q: &Query)
         }
         _ => return Err(method_not_allowed(method)),
     };
-    let check = atomic_preconditions(ctx, &req.parts.headers, target);
-    let pre: Option<Precondition<'_>> = check.as_ref().map(|c| c as Precondition<'_>);
-    rc.ds
-        .edit_sequence(RESTCONF_SESSION, ds, vec![(tree, default_op)], TestOption::TestThenSet, pre)
-        .map_err(|f| f.errors)?;
     let mut r = response(status, None);
-    let after = rc.ds.snapshot(ds).unwrap_or_else(|| rc.ds.running());
-    set_validators(&mut r, &validators(&after));
     if let Some(loc) = location.and_then(|l| HeaderValue::from_str(&l).ok()) {
         r.headers_mut().insert(header::LOCATION, loc);
     }
+    commit(rc, req, ds, target, vec![(tree, default_op)], r).map_err(|f| f.errors)
+}
+
+/// 400 for an edit of state data.
+pub(super) fn check_config(target: &Target<'_>) -> Result<(), Errors> {
+    if target.is_config() {
+        return Ok(());
+    }
+    Err(Errors::from(
+        Error::invalid_value(format!("{} is state data: it cannot be edited", target.data_path))
+            .with_type(ErrorType::Protocol)
+            .with_http_status(400),
+    ))
+}
+
+/// The content an edit of `ds` starts from and the target's instances in
+/// it (none listed for the datastore root), the request's preconditions
+/// checked against it (412).
+pub(super) fn edit_start(
+    rc: &Restconf,
+    req: &Req,
+    ds: Datastore,
+    target: &Target<'_>,
+) -> Result<(Arc<Snapshot>, Vec<RawNode>), Errors> {
+    let ctx = rc.ds.schema().context();
+    let snap = rc.ds.snapshot(ds).unwrap_or_else(|| rc.ds.running());
+    let found =
+        if target.kind == Kind::Root { Vec::new() } else { find(ctx, snap.tree().raw(), &target.data_path)? };
+    let exists = target.kind == Kind::Root || !found.is_empty();
+    check_preconditions(&req.parts.headers, &validators(&snap), exists)?;
+    Ok((snap, found))
+}
+
+/// Applies `edits` to `ds` as one transaction, the request's preconditions
+/// checked again under the datastore's writer lock, and gives `r` the
+/// validators of the result.
+pub(super) fn commit(
+    rc: &Restconf,
+    req: &Req,
+    ds: Datastore,
+    target: &Target<'_>,
+    edits: Vec<(DataTree<'static>, DefaultOperation)>,
+    mut r: Response<Body>,
+) -> Result<Response<Body>, EditFailure> {
+    let ctx = rc.ds.schema().context();
+    let check = atomic_preconditions(ctx, &req.parts.headers, target);
+    let pre: Option<Precondition<'_>> = check.as_ref().map(|c| c as Precondition<'_>);
+    rc.ds.edit_sequence(RESTCONF_SESSION, ds, edits, TestOption::TestThenSet, pre)?;
+    let after = rc.ds.snapshot(ds).unwrap_or_else(|| rc.ds.running());
+    set_validators(&mut r, &validators(&after));
     Ok(r)
 }
 

@@ -222,13 +222,7 @@ pub unsafe fn apply(nodes: Vec<RawNode>, sel: &Selection, depth: Option<u16>) ->
 pub unsafe fn apply_below(node: RawNode, sel: &Selection, depth: Option<u16>) {
     // SAFETY: contract.
     unsafe {
-        let mut children = Vec::new();
-        let mut c = ffi::node_first_child(node);
-        while !c.is_null() {
-            children.push(c);
-            c = ffi::node_next(c);
-        }
-        apply(children, sel, depth);
+        apply(ffi::children(node), sel, depth);
     }
 }
 

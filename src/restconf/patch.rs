@@ -33,9 +33,9 @@ use super::data::{self, Reply, Req};
 use super::media::Enc;
 use super::path::{self, Kind, Target};
 use super::uri::{self, Insert, Query, Segment};
-use super::{response, Body, Restconf, RESTCONF_SESSION};
+use super::{response, Body, Restconf};
 use crate::datastore::edit::DefaultOperation;
-use crate::datastore::{Datastore, Precondition, Snapshot, TestOption};
+use crate::datastore::{Datastore, Snapshot};
 use crate::error::{xml_text, Error, ErrorTag, ErrorType, Errors};
 use crate::netconf::xml::{self, Element};
 use crate::schema::ffi;
@@ -317,22 +317,16 @@ pub(super) fn apply(
 ) -> Reply {
     let ctx = rc.ds.schema().context();
     q.only(&[], "a YANG Patch")?;
-    if !target.is_config() {
-        return Err(bad(format!("{} is state data: it cannot be edited", target.data_path)));
-    }
+    data::check_config(target)?;
     let text = data::body_str(req)?;
     if text.trim().is_empty() {
         return Err(super::bad_request("the request needs a body"));
     }
     let patch = parse(text, body_enc)?;
-    let snap = rc.ds.snapshot(ds).unwrap_or_else(|| rc.ds.running());
-    let v = data::validators(&snap);
-    let exists =
-        target.kind == Kind::Root || !data::find(ctx, snap.tree().raw(), &target.data_path)?.is_empty();
-    if !exists {
+    let (snap, found) = data::edit_start(rc, req, ds, target)?;
+    if target.kind != Kind::Root && found.is_empty() {
         return Err(data::not_found(format!("{} does not exist", target.data_path)));
     }
-    data::check_preconditions(&req.parts.headers, &v, exists)?;
     let fail = |edit: Option<&Edit>, errs: Errors| Ok(status_reply(rc, enc, &patch.id, edit, errs));
     let mut trees: Vec<(DataTree<'static>, DefaultOperation)> = Vec::new();
     let mut built: Vec<usize> = Vec::new();
@@ -347,16 +341,11 @@ pub(super) fn apply(
         }
     }
     drop(snap);
-    let check = data::atomic_preconditions(ctx, &req.parts.headers, target);
-    let pre: Option<Precondition<'_>> = check.as_ref().map(|c| c as Precondition<'_>);
-    if let Err(f) = rc.ds.edit_sequence(RESTCONF_SESSION, ds, trees, TestOption::TestThenSet, pre) {
+    let ok = status_reply(rc, enc, &patch.id, None, Errors::new());
+    data::commit(rc, req, ds, target, trees, ok).or_else(|f| {
         let edit = f.edit.and_then(|i| built.get(i)).and_then(|i| patch.edits.get(*i));
-        return fail(edit, f.errors);
-    }
-    let mut r = status_reply(rc, enc, &patch.id, None, Errors::new());
-    let after = rc.ds.snapshot(ds).unwrap_or_else(|| rc.ds.running());
-    data::set_validators(&mut r, &data::validators(&after));
-    Ok(r)
+        fail(edit, f.errors)
+    })
 }
 
 /// The edit tree of one edit (`None`: nothing to do). What must exist is

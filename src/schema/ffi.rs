@@ -343,6 +343,32 @@ pub unsafe fn node_first_child(node: RawNode) -> RawNode {
     }
 }
 
+/// `first` and the siblings after it, in order (none for NULL).
+///
+/// # Safety
+/// See the section comment.
+pub unsafe fn siblings(first: RawNode) -> Vec<RawNode> {
+    let mut out = Vec::new();
+    let mut n = first;
+    // SAFETY: walks live siblings.
+    unsafe {
+        while !n.is_null() {
+            out.push(n);
+            n = node_next(n);
+        }
+    }
+    out
+}
+
+/// The children of `node` (list keys included), in order.
+///
+/// # Safety
+/// See the section comment.
+pub unsafe fn children(node: RawNode) -> Vec<RawNode> {
+    // SAFETY: contract.
+    unsafe { siblings(node_first_child(node)) }
+}
+
 /// The first top-level sibling of the tree `node` is in.
 ///
 /// # Safety
