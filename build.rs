@@ -9,7 +9,7 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::{env, fs};
 
-const DIRS: &[&str] = &["yang/ietf", "yang/occ"];
+const DIRS: &[&str] = &["yang/ietf", "yang/notifications", "yang/occ"];
 
 struct Entry {
     module: String,

@@ -34,6 +34,7 @@ pub struct Config {
     pub schema: SchemaConfig,
     pub netconf: NetconfConfig,
     pub restconf: RestconfConfig,
+    pub notifications: NotificationsConfig,
     /// Users allowed to log in. Empty: one `admin` user whose password is
     /// generated on first start and kept in `<data-dir>/admin-password`.
     pub users: Vec<UserConfig>,
@@ -47,6 +48,7 @@ impl Default for Config {
             schema: SchemaConfig::default(),
             netconf: NetconfConfig::default(),
             restconf: RestconfConfig::default(),
+            notifications: NotificationsConfig::default(),
             users: Vec::new(),
         }
     }
@@ -164,6 +166,10 @@ pub struct RestconfConfig {
     /// (load harnesses that cannot authenticate). Absent by default: every
     /// request must authenticate.
     pub anonymous_user: Option<String>,
+    /// The scheme, host and port clients reach RESTCONF at, for the event
+    /// stream locations in restconf-state (e.g. `https://occd.example:8443`).
+    /// Default: from the listener's address.
+    pub public_url: Option<String>,
 }
 
 impl Default for RestconfConfig {
@@ -176,6 +182,50 @@ impl Default for RestconfConfig {
             key_file: None,
             max_body_bytes: 64 * 1024 * 1024,
             anonymous_user: None,
+            public_url: None,
+        }
+    }
+}
+
+/// The notification bus: replay log limits and slow subscribers.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case", default)]
+pub struct NotificationsConfig {
+    /// Events kept in the replay log (`<data-dir>/notifications.log`).
+    pub replay_max_events: u64,
+    /// Bytes of event content kept in the replay log.
+    pub replay_max_bytes: u64,
+    /// Events older than this many seconds are dropped from the log; 0 = no limit.
+    pub replay_max_age_secs: u64,
+    /// Events a subscriber may fall behind before it is ended.
+    pub subscriber_queue: u64,
+    /// Seconds a subscriber's transport may take nothing before it is ended.
+    pub write_timeout_secs: u64,
+}
+
+impl Default for NotificationsConfig {
+    fn default() -> Self {
+        let d = crate::notify::Limits::default();
+        NotificationsConfig {
+            replay_max_events: d.max_events as u64,
+            replay_max_bytes: d.max_bytes as u64,
+            replay_max_age_secs: d.max_age.map_or(0, |a| a.as_secs()),
+            subscriber_queue: d.queue as u64,
+            write_timeout_secs: d.write_timeout.as_secs(),
+        }
+    }
+}
+
+impl NotificationsConfig {
+    pub fn limits(&self) -> crate::notify::Limits {
+        let size = |v: u64| usize::try_from(v).unwrap_or(usize::MAX);
+        crate::notify::Limits {
+            max_events: size(self.replay_max_events),
+            max_bytes: size(self.replay_max_bytes),
+            max_age: (self.replay_max_age_secs > 0)
+                .then(|| std::time::Duration::from_secs(self.replay_max_age_secs)),
+            queue: size(self.subscriber_queue).max(1),
+            write_timeout: std::time::Duration::from_secs(self.write_timeout_secs.max(1)),
         }
     }
 }

@@ -1181,6 +1181,17 @@ fn split_qname(s: &str) -> Option<(Option<&str>, &str)> {
     (module.is_none_or(is_identifier) && is_identifier(name)).then_some((module, name))
 }
 
+/// A libyang data path as an XML `instance-identifier` value: the path with
+/// module names as prefixes, and the `xmlns:` declarations it needs (with a
+/// leading space). `None` when the path does not parse or names an unknown
+/// module.
+pub fn xml_instance_identifier(path: &str, ns: &dyn Namespaces) -> Option<(String, String)> {
+    XmlPath::convert(path, ns).map(|x| {
+        let decls = x.declarations();
+        (x.path, decls)
+    })
+}
+
 /// A path in XML form: every node qualified, with the modules to declare.
 struct XmlPath {
     path: String,

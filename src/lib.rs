@@ -8,6 +8,7 @@ pub mod diag;
 pub mod error;
 pub mod logging;
 pub mod netconf;
+pub mod notify;
 pub mod restconf;
 pub mod schema;
 pub mod serve;

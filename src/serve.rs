@@ -148,7 +148,9 @@ pub async fn run(config: &Config, schema: Schema, data_dir: &DataDir) -> Result<
     // The NETCONF server object also holds what RESTCONF shares with it
     // (RPC handlers, monitoring), so it exists even when NETCONF does not
     // listen.
-    let server = netconf::Server::new(ds.clone(), limits);
+    let bus = crate::notify::Bus::open(schema, Some(data_dir.path()), config.notifications.limits())?;
+    let server = netconf::Server::with_bus(ds.clone(), limits, bus.clone());
+    crate::notify::events::note_capabilities(&bus, data_dir.path(), server.capabilities())?;
     let auth_delay = Duration::from_millis(nc.auth_failure_delay_ms);
     if nc.enabled {
         let keys = ssh::host_keys(data_dir.path())?;
@@ -178,12 +180,11 @@ pub async fn run(config: &Config, schema: Schema, data_dir: &DataDir) -> Result<
         info!("RESTCONF listening on {scheme}://{addr}/restconf");
         println!("occd: RESTCONF listening on {scheme}://{addr}/restconf");
         let max_body = usize::try_from(rc.max_body_bytes).unwrap_or(usize::MAX);
+        let public_url = rc.public_url.clone().unwrap_or_else(|| format!("{scheme}://{addr}"));
         let server = restconf::Restconf::new(
             server.clone(),
             users.clone(),
-            max_body,
-            auth_delay,
-            rc.anonymous_user.clone(),
+            restconf::Settings { max_body, auth_delay, anonymous: rc.anonymous_user.clone(), public_url },
         );
         tasks.push(tokio::spawn(restconf::serve(listener, tls, server)));
     }

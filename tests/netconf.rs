@@ -817,7 +817,7 @@ async fn restconf_invokes_the_shared_rpc_and_action_handlers() {
     use occd::restconf::{data, Restconf};
     let env = env();
     let users = Arc::new(occd::netconf::auth::Users::from_config(&[], Some("pw")).unwrap());
-    let rc = Restconf::new(env.server.clone(), users, 1 << 20, Duration::ZERO, None);
+    let rc = Restconf::new(env.server.clone(), users, occd::restconf::Settings::default());
     let call = |method: &str, uri: &str, accept: &str, body: &str| {
         let parts = hyper::Request::builder()
             .method(method)
@@ -828,7 +828,12 @@ async fn restconf_invokes_the_shared_rpc_and_action_handlers() {
             .unwrap()
             .into_parts()
             .0;
-        let req = data::Req { parts, body: body.to_string().into(), user: "admin".into() };
+        let req = data::Req {
+            parts,
+            body: body.to_string().into(),
+            user: "admin".into(),
+            session: occd::restconf::RESTCONF_SESSION,
+        };
         data::handle(&rc, &req)
     };
     let text = |r: hyper::Response<occd::restconf::Body>| async move {

@@ -14,6 +14,6 @@ pub mod locks;
 pub mod store;
 
 pub use store::{
-    print_tree, ChangeEvent, CommitInfo, CommitView, Datastore, Datastores, EditFailure, Hook, Options,
-    Precondition, Snapshot, StateProvider, TestOption,
+    print_tree, ChangeEvent, CommitInfo, CommitView, ConfirmEvent, ConfirmStep, Datastore, Datastores,
+    EditFailure, Hook, Options, Precondition, Principal, Snapshot, StateProvider, TestOption,
 };

@@ -185,7 +185,53 @@ pub struct ChangeEvent {
     /// The session that made the change (0: the server itself, e.g. a
     /// confirmed-commit timeout).
     pub session: SessionId,
+    /// Who that session is, when the protocol layer registered it
+    /// ([`Datastores::set_principal`]); `None` for the server itself.
+    pub by: Option<Arc<Principal>>,
     pub changes: Arc<Vec<Change>>,
+}
+
+/// The user behind a session id, as notifications report it (RFC 6470
+/// common-session-parms).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Principal {
+    pub user: String,
+    /// The NETCONF session id; 0 for a non-NETCONF (RESTCONF) request.
+    pub session_id: SessionId,
+    pub source_host: Option<std::net::IpAddr>,
+}
+
+/// A step of the confirmed-commit procedure (RFC 6241 §8.4; RFC 6470
+/// netconf-confirmed-commit `confirm-event`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ConfirmStep {
+    Start,
+    Cancel,
+    Timeout,
+    Extend,
+    Complete,
+}
+
+impl ConfirmStep {
+    pub fn name(self) -> &'static str {
+        match self {
+            ConfirmStep::Start => "start",
+            ConfirmStep::Cancel => "cancel",
+            ConfirmStep::Timeout => "timeout",
+            ConfirmStep::Extend => "extend",
+            ConfirmStep::Complete => "complete",
+        }
+    }
+}
+
+/// A confirmed-commit step, published to subscribers.
+#[derive(Debug, Clone)]
+pub struct ConfirmEvent {
+    pub step: ConfirmStep,
+    /// The session that caused it; `None` for a timeout.
+    pub by: Option<Arc<Principal>>,
+    /// Seconds until the commit is reverted (start and extend).
+    pub timeout: Option<u32>,
 }
 
 /// What hooks are shown of a commit: the changes, and the whole proposed
@@ -282,6 +328,9 @@ struct Inner {
     startup: RwLock<Option<Arc<Snapshot>>>,
     writer: Mutex<Writer>,
     events: broadcast::Sender<ChangeEvent>,
+    confirm_events: broadcast::Sender<ConfirmEvent>,
+    /// Who each registered session id is (see [`Datastores::set_principal`]).
+    principals: RwLock<std::collections::HashMap<SessionId, Arc<Principal>>>,
     hooks: RwLock<Vec<Arc<dyn Hook>>>,
     providers: RwLock<Vec<Arc<dyn StateProvider>>>,
     options: Options,
@@ -419,6 +468,7 @@ impl Datastores {
             .map_err(|e| format!("cannot start a thread: {e}"))?;
         let now = SystemTime::now();
         let (events, _) = broadcast::channel(EVENT_CAPACITY);
+        let (confirm_events, _) = broadcast::channel(64);
         let ds = Datastores {
             inner: Arc::new(Inner {
                 schema,
@@ -436,6 +486,8 @@ impl Datastores {
                     failed_edit: None,
                 }),
                 events,
+                confirm_events,
+                principals: RwLock::new(std::collections::HashMap::new()),
                 hooks: RwLock::new(Vec::new()),
                 providers: RwLock::new(Vec::new()),
                 options,
@@ -532,6 +584,35 @@ impl Datastores {
     /// misses the oldest ones (`RecvError::Lagged`).
     pub fn subscribe(&self) -> broadcast::Receiver<ChangeEvent> {
         self.inner.events.subscribe()
+    }
+
+    /// Subscribes to the steps of confirmed commits.
+    pub fn subscribe_confirmed(&self) -> broadcast::Receiver<ConfirmEvent> {
+        self.inner.confirm_events.subscribe()
+    }
+
+    /// Registers (or with `None` forgets) who `session` is; change events
+    /// of its commits carry it. Protocol layers register a session for as
+    /// long as it can write.
+    pub fn set_principal(&self, session: SessionId, who: Option<Principal>) {
+        let mut p = write(&self.inner.principals);
+        match who {
+            Some(w) => {
+                p.insert(session, Arc::new(w));
+            }
+            None => {
+                p.remove(&session);
+            }
+        }
+    }
+
+    fn principal(&self, session: SessionId) -> Option<Arc<Principal>> {
+        read(&self.inner.principals).get(&session).cloned()
+    }
+
+    fn confirm_event(&self, step: ConfirmStep, session: Option<SessionId>, timeout: Option<u32>) {
+        let by = session.and_then(|s| self.principal(s));
+        let _ = self.inner.confirm_events.send(ConfirmEvent { step, by, timeout });
     }
 
     pub fn add_hook(&self, hook: Arc<dyn Hook>) {
@@ -700,6 +781,7 @@ impl Datastores {
             txid: running.txid,
             datastore: Datastore::Candidate,
             session,
+            by: self.principal(session),
             changes: changes.clone(),
         });
         Ok(CommitInfo { txid: running.txid, changes })
@@ -790,11 +872,20 @@ impl Datastores {
         if let Err(e) = self.save_confirmed(&w) {
             warn!(error = %e, "cannot save the confirmed-commit state");
         }
+        let secs = || Some(params.timeout.unwrap_or(super::confirmed::DEFAULT_TIMEOUT).as_secs() as u32);
         match outcome {
-            CommitOutcome::Started { .. } | CommitOutcome::Extended { .. } => {
-                info!(session, txid = info.txid, "confirmed commit pending")
+            CommitOutcome::Started { .. } => {
+                info!(session, txid = info.txid, "confirmed commit pending");
+                self.confirm_event(ConfirmStep::Start, Some(session), secs());
             }
-            CommitOutcome::Confirmed => info!(session, "confirmed commit confirmed"),
+            CommitOutcome::Extended { .. } => {
+                info!(session, txid = info.txid, "confirmed commit pending");
+                self.confirm_event(ConfirmStep::Extend, Some(session), secs());
+            }
+            CommitOutcome::Confirmed => {
+                info!(session, "confirmed commit confirmed");
+                self.confirm_event(ConfirmStep::Complete, Some(session), None);
+            }
             CommitOutcome::Plain => {}
         }
         Ok(info)
@@ -830,6 +921,7 @@ impl Datastores {
     pub fn cancel_commit(&self, session: SessionId, persist_id: Option<&str>) -> Result<CommitInfo, Errors> {
         let mut w = self.writer();
         let rollback = w.confirmed.cancel(session, persist_id).map_err(confirmed_error)?;
+        self.confirm_event(ConfirmStep::Cancel, Some(session), None);
         self.revert(&mut w, session, rollback, "confirmed commit cancelled")
     }
 
@@ -839,6 +931,7 @@ impl Datastores {
     pub fn expire_confirmed_commit(&self, now: Instant) -> Option<Result<CommitInfo, Errors>> {
         let mut w = self.writer();
         let rollback = w.confirmed.expire(now)?;
+        self.confirm_event(ConfirmStep::Timeout, None, None);
         Some(self.revert(&mut w, 0, rollback, "confirmed commit timed out"))
     }
 
@@ -879,6 +972,7 @@ impl Datastores {
             self.reset_candidate(&mut w);
         }
         if let Some(rollback) = w.confirmed.session_ended(session) {
+            self.confirm_event(ConfirmStep::Cancel, Some(session), None);
             let _ = self.revert(&mut w, 0, rollback, "session of a confirmed commit ended");
         }
     }
@@ -990,14 +1084,33 @@ impl Datastores {
             Datastore::Startup if self.inner.options.startup => {
                 let mut tree = tree;
                 validate_tree(ctx, &mut tree)?;
-                self.write_startup(&w, Some(tree))?;
+                self.write_startup(&w, session, Some(tree))?;
                 Ok(CommitInfo { txid: self.running().txid, changes: Arc::new(Vec::new()) })
             }
             _ => Err(not_writable(target)),
         }
     }
 
-    fn write_startup(&self, w: &Writer, tree: Option<DataTree<'static>>) -> Result<(), Errors> {
+    /// Replaces (or with `None` deletes) startup; the change event lists
+    /// no edits (the whole datastore was replaced).
+    fn write_startup(
+        &self,
+        w: &Writer,
+        session: SessionId,
+        tree: Option<DataTree<'static>>,
+    ) -> Result<(), Errors> {
+        self.write_startup_tree(w, tree)?;
+        let _ = self.inner.events.send(ChangeEvent {
+            txid: self.running().txid,
+            datastore: Datastore::Startup,
+            session,
+            by: self.principal(session),
+            changes: Arc::new(Vec::new()),
+        });
+        Ok(())
+    }
+
+    fn write_startup_tree(&self, w: &Writer, tree: Option<DataTree<'static>>) -> Result<(), Errors> {
         let path = w.data_dir.join(STARTUP_FILE);
         match tree {
             Some(tree) => {
@@ -1036,7 +1149,7 @@ impl Datastores {
         match target {
             Datastore::Startup if self.inner.options.startup => {
                 w.locks.check_write(Lockable::Startup, session)?;
-                self.write_startup(&w, None)
+                self.write_startup(&w, session, None)
             }
             Datastore::Running => Err(Errors::from(
                 Error::operation_failed("the running datastore cannot be deleted")
@@ -1207,12 +1320,15 @@ impl Datastores {
         // 5. Publish.
         let old = std::mem::replace(&mut *write(&self.inner.running), snapshot.clone());
         w.spare = Some(Spare { snapshot: old, delta });
-        let _ = self.inner.events.send(ChangeEvent {
-            txid,
-            datastore: Datastore::Running,
-            session,
-            changes: changes.clone(),
-        });
+        if self.inner.events.receiver_count() > 0 {
+            let _ = self.inner.events.send(ChangeEvent {
+                txid,
+                datastore: Datastore::Running,
+                session,
+                by: self.principal(session),
+                changes: changes.clone(),
+            });
+        }
 
         // 6. Apply hooks (told, cannot veto).
         if !hooks.is_empty() {

@@ -45,8 +45,28 @@ pub enum Filter {
     XPath(String),
 }
 
+/// What the top level of a filter names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Tops {
+    /// Data nodes (get, get-config, get-data).
+    Data,
+    /// Notifications, top-level or inside data nodes (RFC 5277 filters).
+    Notifications,
+}
+
 /// Reads a `<filter>` element (RFC 6241 §7.1 `type`, `select`).
 pub fn parse(ctx: &Context, filter: Option<&Element>) -> Result<Filter, Error> {
+    parse_for(ctx, filter, Tops::Data)
+}
+
+/// Reads the `<filter>` of `<create-subscription>`: the same forms,
+/// applied to event content, so a top-level element may also name a
+/// notification.
+pub fn parse_notification_filter(ctx: &Context, filter: Option<&Element>) -> Result<Filter, Error> {
+    parse_for(ctx, filter, Tops::Notifications)
+}
+
+fn parse_for(ctx: &Context, filter: Option<&Element>, tops: Tops) -> Result<Filter, Error> {
     let Some(f) = filter else {
         return Ok(Filter::All);
     };
@@ -54,7 +74,7 @@ pub fn parse(ctx: &Context, filter: Option<&Element>) -> Result<Filter, Error> {
         "subtree" => {
             let mut out = Vec::new();
             for top in &f.children {
-                subtree_top(ctx, top, &mut out);
+                subtree_top(ctx, top, tops, &mut out);
             }
             Ok(Filter::Paths(out))
         }
@@ -63,7 +83,7 @@ pub fn parse(ctx: &Context, filter: Option<&Element>) -> Result<Filter, Error> {
                 Error::missing_attribute("select", "filter")
                     .with_message("an xpath filter needs a select attribute")
             })?;
-            Ok(Filter::XPath(rewrite_xpath(ctx, f, select)?))
+            Ok(Filter::XPath(rewrite_xpath(ctx, f, select, tops)?))
         }
         other => Err(Error::bad_attribute("type", "filter")
             .with_message(format!("filter type {other:?} is not supported (subtree, xpath)"))),
@@ -71,10 +91,11 @@ pub fn parse(ctx: &Context, filter: Option<&Element>) -> Result<Filter, Error> {
 }
 
 /// The modules implementing a top-level data node `name`.
-fn modules_with_top(ctx: &Context, name: &str) -> Vec<String> {
+fn modules_with_top(ctx: &Context, name: &str, tops: Tops) -> Vec<String> {
     let mut out = Vec::new();
     for m in ctx.modules(true).filter(|m| m.is_implemented()) {
-        if m.data().any(|n| n.name() == name) {
+        let notif = tops == Tops::Notifications && m.notifications().any(|n| n.name() == name);
+        if notif || m.data().any(|n| n.name() == name) {
             out.push(m.name().to_string());
         }
     }
@@ -85,10 +106,10 @@ fn module_of_ns(ctx: &Context, ns: &str) -> Option<String> {
     ctx.get_module_implemented_ns(ns).map(|m| m.name().to_string())
 }
 
-fn subtree_top(ctx: &Context, top: &Element, out: &mut Vec<String>) {
+fn subtree_top(ctx: &Context, top: &Element, tops: Tops, out: &mut Vec<String>) {
     let modules = match top.ns.as_deref() {
         Some(ns) if ns != BASE_NS => module_of_ns(ctx, ns).into_iter().collect(),
-        _ => modules_with_top(ctx, &top.local),
+        _ => modules_with_top(ctx, &top.local, tops),
     };
     for m in modules {
         if !is_name(&top.local) {
@@ -179,7 +200,7 @@ fn literal(v: &str) -> String {
 }
 
 /// Rewrites XML prefixes (bound at `scope`) into module names.
-fn rewrite_xpath(ctx: &Context, scope: &Element, xpath: &str) -> Result<String, Error> {
+fn rewrite_xpath(ctx: &Context, scope: &Element, xpath: &str, tops: Tops) -> Result<String, Error> {
     let bad = |m: String| Error::invalid_value(m).with_type(ErrorType::Protocol);
     let chars: Vec<char> = xpath.chars().collect();
     let mut out = String::with_capacity(xpath.len() + 32);
@@ -219,7 +240,7 @@ fn rewrite_xpath(ctx: &Context, scope: &Element, xpath: &str) -> Result<String, 
             } else {
                 let is_function = chars[i..].iter().find(|c| !c.is_whitespace()) == Some(&'(');
                 if prev_was_root_slash && !axis && !is_function {
-                    let found = modules_with_top(ctx, &name);
+                    let found = modules_with_top(ctx, &name, tops);
                     match found.as_slice() {
                         [m] => {
                             out.push_str(m);

@@ -23,15 +23,17 @@ pub mod xml;
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, RwLock};
 use std::time::{Duration, SystemTime};
 
 use tokio::sync::Notify;
 
 use crate::datastore::confirmed::SessionId;
-use crate::datastore::{Datastore, Datastores};
+use crate::datastore::{Datastore, Datastores, Principal};
 use crate::error::Errors;
+use crate::notify::events::{self, Termination};
+use crate::notify::Bus;
 use crate::schema::Schema;
 
 pub const BASE_NS: &str = "urn:ietf:params:xml:ns:netconf:base:1.0";
@@ -102,6 +104,20 @@ pub struct SessionEntry {
     pub login_time: SystemTime,
     pub counters: Arc<Counters>,
     pub kill: Arc<Notify>,
+    /// The session that killed this one (0: none).
+    pub killed_by: Arc<AtomicU32>,
+    /// Whether the session has an active notification subscription.
+    pub subscribed: Arc<AtomicBool>,
+}
+
+/// What [`Server::open_session`] gives the session task.
+#[derive(Debug)]
+pub struct Opened {
+    pub id: SessionId,
+    pub counters: Arc<Counters>,
+    pub kill: Arc<Notify>,
+    pub killed_by: Arc<AtomicU32>,
+    pub subscribed: Arc<AtomicBool>,
 }
 
 /// One session as ietf-netconf-monitoring lists it.
@@ -121,6 +137,8 @@ pub struct SessionView {
 /// Everything the sessions share.
 pub struct Server {
     pub ds: Datastores,
+    /// The notification bus (RFC 5277 subscriptions, RFC 6470 events).
+    pub bus: Arc<Bus>,
     pub limits: Limits,
     capabilities: Vec<String>,
     sessions: Mutex<HashMap<SessionId, SessionEntry>>,
@@ -136,9 +154,19 @@ pub struct Server {
 }
 
 impl Server {
+    /// A server with an in-memory notification bus (no replay log file).
     pub fn new(ds: Datastores, limits: Limits) -> Arc<Server> {
+        let bus = Bus::in_memory(ds.schema());
+        Server::with_bus(ds, limits, bus)
+    }
+
+    /// A server publishing to `bus`. Inside a tokio runtime this also
+    /// starts the RFC 6470 producer (config-change, confirmed-commit).
+    pub fn with_bus(ds: Datastores, limits: Limits, bus: Arc<Bus>) -> Arc<Server> {
         let capabilities = capabilities(ds.schema());
+        let _ = events::spawn(bus.clone(), &ds);
         let server = Arc::new(Server {
+            bus,
             ds,
             limits,
             capabilities,
@@ -154,6 +182,7 @@ impl Server {
             print_cache: Mutex::new(None),
         });
         server.ds.add_state_provider(Arc::new(monitoring::Provider::new(Arc::downgrade(&server))));
+        server.ds.add_state_provider(Arc::new(monitoring::StreamsProvider::new(server.bus.clone())));
         server
     }
 
@@ -182,18 +211,19 @@ impl Server {
     }
 
     /// Admits a new session, or `None` past `max_sessions`.
-    pub fn open_session(
-        &self,
-        user: &str,
-        source_host: Option<SocketAddr>,
-    ) -> Option<(SessionId, Arc<Counters>, Arc<Notify>)> {
+    pub fn open_session(&self, user: &str, source_host: Option<SocketAddr>) -> Option<Opened> {
         let mut sessions = self.sessions();
         if sessions.len() >= self.limits.max_sessions as usize {
             return None;
         }
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
-        let counters = Arc::new(Counters::default());
-        let kill = Arc::new(Notify::new());
+        let opened = Opened {
+            id,
+            counters: Arc::new(Counters::default()),
+            kill: Arc::new(Notify::new()),
+            killed_by: Arc::new(AtomicU32::new(0)),
+            subscribed: Arc::new(AtomicBool::new(false)),
+        };
         sessions.insert(
             id,
             SessionEntry {
@@ -201,27 +231,50 @@ impl Server {
                 transport: "netconf-ssh",
                 source_host,
                 login_time: SystemTime::now(),
-                counters: counters.clone(),
-                kill: kill.clone(),
+                counters: opened.counters.clone(),
+                kill: opened.kill.clone(),
+                killed_by: opened.killed_by.clone(),
+                subscribed: opened.subscribed.clone(),
             },
         );
+        drop(sessions);
         self.in_sessions.fetch_add(1, Ordering::Relaxed);
-        Some((id, counters, kill))
+        let who = principal(id, user, source_host);
+        self.bus.publish(events::MODULE, events::session_start(&who));
+        self.ds.set_principal(id, Some(who));
+        Some(opened)
     }
 
     /// Forgets a session and releases what it held (locks, its candidate
-    /// changes under lock, a non-persistent confirmed commit).
-    pub fn close_session(&self, id: SessionId) {
+    /// changes under lock, a non-persistent confirmed commit), then sends
+    /// netconf-session-end.
+    pub fn close_session(
+        &self,
+        id: SessionId,
+        user: &str,
+        source_host: Option<SocketAddr>,
+        why: Termination,
+    ) {
         self.sessions().remove(&id);
         self.ds.session_ended(id);
+        self.ds.set_principal(id, None);
+        let who = principal(id, user, source_host);
+        self.bus.publish(events::MODULE, events::session_end(&who, why));
     }
 
-    /// `<kill-session>`: ends another session now. Its locks are released
-    /// before this returns; its task stops at its next await.
-    pub fn kill_session(&self, id: SessionId) -> bool {
+    /// Marks `id` as subscribed; false if it already was (RFC 5277: one
+    /// subscription per session).
+    pub(crate) fn claim_subscription(&self, id: SessionId) -> bool {
+        self.sessions().get(&id).is_some_and(|e| !e.subscribed.swap(true, Ordering::SeqCst))
+    }
+
+    /// `<kill-session>` from session `by`: ends session `id` now. Its locks
+    /// are released before this returns; its task stops at its next await.
+    pub fn kill_session(&self, id: SessionId, by: SessionId) -> bool {
         let entry = self.sessions().remove(&id);
         match entry {
             Some(e) => {
+                e.killed_by.store(by, Ordering::SeqCst);
                 e.kill.notify_one();
                 self.dropped_sessions.fetch_add(1, Ordering::Relaxed);
                 self.ds.session_ended(id);
@@ -284,6 +337,11 @@ impl Server {
     }
 }
 
+/// Who a NETCONF session is, for notifications.
+fn principal(id: SessionId, user: &str, source_host: Option<SocketAddr>) -> Principal {
+    Principal { user: user.to_string(), session_id: id, source_host: source_host.map(|a| a.ip()) }
+}
+
 fn read<T>(l: &RwLock<T>) -> std::sync::RwLockReadGuard<'_, T> {
     l.read().unwrap_or_else(|p| p.into_inner())
 }
@@ -304,6 +362,8 @@ fn capabilities(schema: &Schema) -> Vec<String> {
         "urn:ietf:params:netconf:capability:validate:1.1",
         "urn:ietf:params:netconf:capability:startup:1.0",
         "urn:ietf:params:netconf:capability:xpath:1.0",
+        "urn:ietf:params:netconf:capability:notification:1.0",
+        "urn:ietf:params:netconf:capability:interleave:1.0",
         "urn:ietf:params:netconf:capability:with-defaults:1.0?basic-mode=explicit&also-supported=report-all,report-all-tagged,trim",
     ]
     .iter()

@@ -208,15 +208,58 @@ impl StateProvider for Provider {
             return Ok(None);
         };
         let xml = netconf_state_xml(&server);
-        let flags = DataParserFlags::NO_VALIDATION | DataParserFlags::STRICT;
-        let mut tree =
-            DataTree::parse_string(ctx, &xml, DataFormat::XML, flags, DataValidationFlags::empty())
-                .map_err(|e| Error::operation_failed(format!("netconf-state: {e}")))?;
+        let mut tree = state_tree(ctx, &xml, "netconf-state")?;
         let lib = ffi::yanglib_data(ctx, &content_id(server.schema()))
             .map_err(|e| Error::operation_failed(format!("yang-library data (libyang {e})")))?;
         let lib = tree_of(ctx, lib);
         tree.merge(&lib).map_err(|e| Error::operation_failed(format!("yang-library: {e}")))?;
         Ok(Some(tree))
+    }
+}
+
+/// State data given as XML, parsed into a tree (not validated: the
+/// operational datastore is validated as a whole).
+pub fn state_tree(ctx: &'static Context, xml: &str, what: &str) -> Result<DataTree<'static>, Error> {
+    let flags = DataParserFlags::NO_VALIDATION | DataParserFlags::STRICT;
+    DataTree::parse_string(ctx, xml, DataFormat::XML, flags, DataValidationFlags::empty())
+        .map_err(|e| Error::operation_failed(format!("{what}: {e}")))
+}
+
+/// nc-notifications `netconf/streams` (RFC 5277 §3.2.5.1): the streams of
+/// the notification bus, each with replay.
+pub struct StreamsProvider {
+    bus: std::sync::Arc<crate::notify::Bus>,
+}
+
+impl StreamsProvider {
+    pub fn new(bus: std::sync::Arc<crate::notify::Bus>) -> StreamsProvider {
+        StreamsProvider { bus }
+    }
+}
+
+impl StateProvider for StreamsProvider {
+    fn name(&self) -> &str {
+        "nc-notifications"
+    }
+
+    fn state(&self, ctx: &'static Context) -> Result<Option<DataTree<'static>>, Error> {
+        use crate::notify::{event_time, NC_NOTIFICATIONS_NS};
+        if ctx.get_module_implemented("nc-notifications").is_none() {
+            return Ok(None);
+        }
+        let created = event_time(self.bus.log_created());
+        let mut s = format!("<netconf xmlns=\"{NC_NOTIFICATIONS_NS}\"><streams>");
+        for st in self.bus.streams() {
+            let _ = write!(
+                s,
+                "<stream><name>{}</name><description>{}</description><replaySupport>true</replaySupport>\
+                 <replayLogCreationTime>{created}</replayLogCreationTime></stream>",
+                xml_text(&st.name),
+                xml_text(&st.description)
+            );
+        }
+        s.push_str("</streams></netconf>");
+        state_tree(ctx, &s, "nc-notifications streams").map(Some)
     }
 }
 

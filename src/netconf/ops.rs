@@ -39,6 +39,9 @@ pub struct Handled {
     pub outcome: Outcome,
     /// Number of `<rpc-error>` elements in the reply.
     pub errors: u32,
+    /// A subscription `<create-subscription>` started: the session
+    /// delivers its events after the reply.
+    pub subscription: Option<crate::notify::Subscription>,
 }
 
 /// A reply: whole, or a data tree to be printed straight into the
@@ -106,6 +109,8 @@ enum Content {
     Raw(String),
     /// `<ok/>`, then the session ends.
     Close,
+    /// `<ok/>`, then the session delivers this subscription's events.
+    Subscribed(crate::notify::Subscription),
 }
 
 /// Handles one message of session `session` (any bytes).
@@ -114,6 +119,7 @@ pub fn handle(server: &Server, session: SessionId, user: &str, msg: &[u8]) -> Ha
         reply: Reply::Text(error_reply(server, "", &Errors::from(e))),
         outcome: Outcome::BadRpc,
         errors: 1,
+        subscription: None,
     };
     let Ok(text) = std::str::from_utf8(msg) else {
         return bad(Error::malformed_message("the message is not UTF-8"));
@@ -141,6 +147,7 @@ pub fn handle(server: &Server, session: SessionId, user: &str, msg: &[u8]) -> Ha
         reply: Reply::Text(error_reply(server, &attrs, &Errors::from(e.with_type(ErrorType::Rpc)))),
         outcome: Outcome::BadRpc,
         errors: 1,
+        subscription: None,
     };
     if root.attr(BASE_NS, "message-id").is_none() {
         return bad_envelope(Error::missing_attribute("message-id", "rpc"));
@@ -179,8 +186,13 @@ pub fn handle(server: &Server, session: SessionId, user: &str, msg: &[u8]) -> Ha
                     format!("<data xmlns=\"{ns}\">")
                 }
             };
+            let mut subscription = None;
             let (reply, outcome) = match content {
                 Content::Ok => (Reply::Text(out + "<ok/></rpc-reply>"), Outcome::Continue),
+                Content::Subscribed(sub) => {
+                    subscription = Some(sub);
+                    (Reply::Text(out + "<ok/></rpc-reply>"), Outcome::Continue)
+                }
                 Content::Close => (Reply::Text(out + "<ok/></rpc-reply>"), Outcome::Close),
                 Content::Raw(r) => (Reply::Text(out + &r + "</rpc-reply>"), Outcome::Continue),
                 Content::Empty(ns) => {
@@ -210,7 +222,7 @@ pub fn handle(server: &Server, session: SessionId, user: &str, msg: &[u8]) -> Ha
                     (Reply::Cached { head: out, body, tail }, Outcome::Continue)
                 }
             };
-            Handled { reply, outcome, errors: 0 }
+            Handled { reply, outcome, errors: 0, subscription }
         }
         Err(errs) => {
             let n = errs.iter().filter(|e| e.is_error()).count() as u32;
@@ -218,6 +230,7 @@ pub fn handle(server: &Server, session: SessionId, user: &str, msg: &[u8]) -> Ha
                 reply: Reply::Text(error_reply(server, &attrs, &errs)),
                 outcome: Outcome::Continue,
                 errors: n,
+                subscription: None,
             }
         }
     }
@@ -303,6 +316,9 @@ fn dispatch(c: &Ctx<'_>, op: &Element) -> OpResult {
         Some(NMDA_NS) if op.local == "get-data" => get_data(c, op),
         Some(NMDA_NS) if op.local == "edit-data" => edit_data(c, op),
         Some(YANG_NS) if op.local == "action" => action(c, op),
+        Some(crate::notify::NOTIFICATION_NS) if op.local == "create-subscription" => {
+            create_subscription(c, op)
+        }
         _ => module_rpc(c, op),
     }
 }
@@ -894,10 +910,43 @@ fn kill_session(c: &Ctx<'_>, op: &Element) -> OpResult {
     if id == c.session {
         return Err(Errors::from(invalid("a session cannot kill itself (use close-session)", "session-id")));
     }
-    if !c.server.kill_session(id) {
+    if !c.server.kill_session(id, c.session) {
         return Err(Errors::from(invalid(&format!("no session {id}"), "session-id")));
     }
     Ok(Content::Ok)
+}
+
+/// `<create-subscription>` (RFC 5277 §2.1.1). With `:interleave` the
+/// session keeps taking RPCs while subscribed; one subscription per
+/// session at a time.
+fn create_subscription(c: &Ctx<'_>, op: &Element) -> OpResult {
+    use crate::notify::{parse_date_time, subscription::Encoding, Request, NOTIFICATION_NS as NS};
+    // RFC 5277's schema puts <filter> in the notification namespace;
+    // ncclient (and others) send the base namespace's: both are taken.
+    let base_filter = format!("{BASE_NS} filter");
+    params(op, &["stream", "filter", base_filter.as_str(), "startTime", "stopTime"])?;
+    let stream = op.child(NS, "stream").map_or("NETCONF", |e| e.text_trimmed()).to_string();
+    let f = op.child(NS, "filter").or_else(|| op.child(BASE_NS, "filter"));
+    let filter = filter::parse_notification_filter(c.server.schema().context(), f)?;
+    let time = |name: &str| -> Result<Option<std::time::SystemTime>, Errors> {
+        match op.child(NS, name) {
+            None => Ok(None),
+            Some(e) => parse_date_time(e.text_trimmed()).map(Some).ok_or_else(|| {
+                Errors::from(
+                    Error::bad_element(name)
+                        .with_message(format!("{name} {:?} is not a date-and-time", e.text_trimmed())),
+                )
+            }),
+        }
+    };
+    let req = Request { stream, filter, start: time("startTime")?, stop: time("stopTime")? };
+    let sub = c.server.bus.subscribe(req, Encoding::Xml)?;
+    if !c.server.claim_subscription(c.session) {
+        return Err(Errors::from(Error::in_use(
+            "this session already has a notification subscription (RFC 5277: one per session)",
+        )));
+    }
+    Ok(Content::Subscribed(sub))
 }
 
 fn validate(c: &Ctx<'_>, op: &Element) -> OpResult {

@@ -7,9 +7,16 @@
 //! message boundary is unknown), on a bad client hello, when killed, or
 //! after the idle timeout. Whatever ends it, [`Server::close_session`]
 //! releases its locks and its non-persistent confirmed commit.
+//!
+//! After `<create-subscription>` the session also writes `<notification>`
+//! messages between replies (`:interleave`): never inside a reply, each
+//! within the bus's write timeout. A subscriber that falls further behind
+//! than the bus's queue, or whose transport takes nothing for the write
+//! timeout, has its session closed (termination reason `other`, logged
+//! with the reason): RFC 5277 has no message to end only the subscription.
 
 use std::net::SocketAddr;
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
@@ -20,6 +27,8 @@ use super::ops::{self, Outcome, Reply};
 use super::xml;
 use super::{Server, BASE_1_0, BASE_1_1, BASE_NS};
 use crate::error::{xml_text, Error, ErrorType};
+use crate::notify::events::Termination;
+use crate::notify::{self, Item, Subscription};
 
 /// The server hello for session `id`.
 pub fn server_hello(server: &Server, id: u32) -> String {
@@ -58,36 +67,49 @@ pub async fn run<S>(server: Arc<Server>, mut stream: S, user: String, peer: Opti
 where
     S: AsyncRead + AsyncWrite + Unpin,
 {
-    let Some((id, counters, kill)) = server.open_session(&user, peer) else {
+    let Some(opened) = server.open_session(&user, peer) else {
         info!(%user, "NETCONF session refused: max-sessions reached");
         let _ = stream.shutdown().await;
         return;
     };
+    let id = opened.id;
     info!(session = id, %user, peer = ?peer, "NETCONF session started");
-    let reason = serve(&server, &mut stream, id, &user, &counters, &kill).await;
+    let (reason, mut why) = serve(&server, &mut stream, &opened, &user).await;
+    let killer = opened.killed_by.load(Ordering::SeqCst);
+    if killer != 0 {
+        why = Termination::Killed(killer);
+    }
     // Locks and the session's slot are released before the client sees the
     // end of the stream.
     let srv = server.clone();
-    let _ = tokio::task::spawn_blocking(move || srv.close_session(id)).await;
+    let _ = tokio::task::spawn_blocking(move || srv.close_session(id, &user, peer, why)).await;
     let _ = stream.flush().await;
     let _ = stream.shutdown().await;
     info!(session = id, "NETCONF session ended: {reason}");
 }
 
+/// The next item of the session's subscription; pending forever without one.
+async fn next_event(sub: &mut Option<Subscription>) -> Option<Item> {
+    match sub {
+        Some(s) => s.next().await,
+        None => std::future::pending().await,
+    }
+}
+
 async fn serve<S>(
     server: &Arc<Server>,
     stream: &mut S,
-    id: u32,
+    opened: &super::Opened,
     user: &str,
-    counters: &super::Counters,
-    kill: &tokio::sync::Notify,
-) -> String
+) -> (String, Termination)
 where
     S: AsyncRead + AsyncWrite + Unpin,
 {
+    let (id, counters, kill) = (opened.id, &*opened.counters, &*opened.kill);
+    let mut sub: Option<Subscription> = None;
     let hello = encode(Framing::Eom, server_hello(server, id).as_bytes());
     if let Err(e) = stream.write_all(&hello).await {
-        return format!("write failed: {e}");
+        return (format!("write failed: {e}"), Termination::Dropped);
     }
     let _ = stream.flush().await;
     let mut decoder = Decoder::new(server.limits.max_message_bytes);
@@ -105,8 +127,9 @@ where
                         let _ = stream.write_all(&encode(decoder.framing(), reply.as_bytes())).await;
                     } else {
                         server.in_bad_hellos.fetch_add(1, Ordering::Relaxed);
+                        return (format!("{e}"), Termination::BadHello);
                     }
-                    return format!("{e}");
+                    return (format!("{e}"), Termination::Other);
                 }
             };
             if !hello_done {
@@ -121,7 +144,7 @@ where
                     }
                     Err(why) => {
                         server.in_bad_hellos.fetch_add(1, Ordering::Relaxed);
-                        return format!("bad client hello: {why}");
+                        return (format!("bad client hello: {why}"), Termination::BadHello);
                     }
                 }
             }
@@ -129,12 +152,17 @@ where
             let srv = server.clone();
             let user = user.to_string();
             let handled = tokio::task::spawn_blocking(move || ops::handle(&srv, id, &user, &msg)).await;
-            let ops::Handled { reply, outcome, errors } = match handled {
+            let ops::Handled { reply, outcome, errors, subscription } = match handled {
                 Ok(r) => r,
                 Err(e) => {
                     let err = Error::operation_failed(format!("internal error: {e}"));
                     let reply = ops::error_reply(server, "", &crate::error::Errors::from(err));
-                    ops::Handled { reply: Reply::Text(reply), outcome: Outcome::Continue, errors: 1 }
+                    ops::Handled {
+                        reply: Reply::Text(reply),
+                        outcome: Outcome::Continue,
+                        errors: 1,
+                        subscription: None,
+                    }
                 }
             };
             counters.in_rpcs.fetch_add(1, Ordering::Relaxed);
@@ -148,10 +176,13 @@ where
                 server.stats.in_bad_rpcs.fetch_add(1, Ordering::Relaxed);
             }
             if let Err(e) = send_reply(server, stream, framing, reply).await {
-                return format!("write failed: {e}");
+                return (format!("write failed: {e}"), Termination::Dropped);
+            }
+            if subscription.is_some() {
+                sub = subscription;
             }
             if matches!(outcome, Outcome::Close) {
-                return "close-session".into();
+                return ("close-session".into(), Termination::Closed);
             }
         }
         let read = async {
@@ -162,14 +193,67 @@ where
         };
         tokio::select! {
             r = read => match r {
-                None => return "idle timeout".into(),
-                Some(Ok(0)) => return "end of input".into(),
+                None => return ("idle timeout".into(), Termination::Timeout),
+                Some(Ok(0)) => return ("end of input".into(), Termination::Dropped),
                 Some(Ok(n)) => decoder.push(&buf[..n]),
-                Some(Err(e)) => return format!("read failed: {e}"),
+                Some(Err(e)) => return (format!("read failed: {e}"), Termination::Dropped),
             },
-            _ = kill.notified() => return "killed by kill-session".into(),
+            _ = kill.notified() => return ("killed by kill-session".into(), Termination::Other),
+            item = next_event(&mut sub) => {
+                let framing = decoder.framing();
+                if let Err(why) = deliver(server, stream, framing, item, &mut sub, counters, &opened.subscribed).await {
+                    return (why, Termination::Other);
+                }
+            }
         }
     }
+}
+
+/// Writes one subscription item as a `<notification>`; the end of the
+/// subscription clears it. An error ends the session (the reason).
+async fn deliver<S: AsyncWrite + Unpin>(
+    server: &Server,
+    stream: &mut S,
+    framing: Framing,
+    item: Option<Item>,
+    sub: &mut Option<Subscription>,
+    counters: &super::Counters,
+    subscribed: &AtomicBool,
+) -> Result<(), String> {
+    let now = std::time::SystemTime::now();
+    let msg = match item {
+        Some(Item::Event { time, content }) => notify::netconf_message(time, &content),
+        Some(Item::ReplayComplete) => notify::netconf_message(now, &notify::complete_xml(true)),
+        Some(Item::Complete) => {
+            *sub = None;
+            subscribed.store(false, Ordering::SeqCst);
+            notify::netconf_message(now, &notify::complete_xml(false))
+        }
+        Some(Item::Ended(why)) => return Err(format!("notification subscriber too slow: {why}")),
+        None => {
+            *sub = None;
+            subscribed.store(false, Ordering::SeqCst);
+            return Ok(());
+        }
+    };
+    let limit = server.bus.limits().write_timeout;
+    let write = async {
+        stream.write_all(&encode(framing, msg.as_bytes())).await?;
+        stream.flush().await
+    };
+    match tokio::time::timeout(limit, write).await {
+        Ok(Ok(())) => {}
+        Ok(Err(e)) => return Err(format!("write failed: {e}")),
+        Err(_) => {
+            return Err(format!(
+                "notification subscriber too slow: nothing could be written for {} s",
+                limit.as_secs_f64()
+            ))
+        }
+    }
+    counters.out_notifications.fetch_add(1, Ordering::Relaxed);
+    server.stats.out_notifications.fetch_add(1, Ordering::Relaxed);
+    Ok(())
 }
 
 /// Pieces of a streamed reply: one chunk of chunked framing each.

@@ -23,7 +23,7 @@ use super::fields;
 use super::media::{self, BodyType, Enc};
 use super::path::{self, Kind, Target};
 use super::uri::{self, Content, Insert, Query, WithDefaults};
-use super::{response, Body, Restconf, RESTCONF_SESSION};
+use super::{response, Body, Restconf};
 use crate::datastore::edit::DefaultOperation;
 use crate::datastore::store::{merge_into, tree_of};
 use crate::datastore::{Datastore, EditFailure, Precondition, Snapshot, TestOption};
@@ -39,6 +39,8 @@ pub struct Req {
     pub parts: hyper::http::request::Parts,
     pub body: Bytes,
     pub user: String,
+    /// The session id the request's edits carry.
+    pub session: crate::datastore::confirmed::SessionId,
 }
 
 pub(super) type Reply = Result<Response<Body>, Errors>;
@@ -1044,7 +1046,7 @@ pub(super) fn commit(
     let ctx = rc.ds.schema().context();
     let check = atomic_preconditions(ctx, &req.parts.headers, target);
     let pre: Option<Precondition<'_>> = check.as_ref().map(|c| c as Precondition<'_>);
-    rc.ds.edit_sequence(RESTCONF_SESSION, ds, edits, TestOption::TestThenSet, pre)?;
+    rc.ds.edit_sequence(req.session, ds, edits, TestOption::TestThenSet, pre)?;
     let after = rc.ds.snapshot(ds).unwrap_or_else(|| rc.ds.running());
     set_validators(&mut r, &validators(&after));
     Ok(r)
@@ -1307,7 +1309,7 @@ fn invoke(rc: &Restconf, req: &Req, enc: Enc, what: Invocation<'_, '_>) -> Reply
     let input_xml = unsafe { ffi::print_xml(tree.raw(), true) }.unwrap_or_default();
     let out = crate::netconf::ops::run_operation(
         &rc.netconf,
-        RESTCONF_SESSION,
+        req.session,
         &req.user,
         &ns,
         &name,

@@ -7,6 +7,7 @@
 //! - [`data`]: the resources (data, datastores, operations) onto
 //!   [`crate::datastore::Datastores`], sharing the RPC handlers of
 //!   [`crate::netconf::Server`];
+//! - [`streams`]: event streams (Server-Sent Events);
 //! - [`tls`]: certificate set-up.
 //!
 //! Every request is authenticated with HTTP Basic against the NETCONF
@@ -18,17 +19,22 @@ pub mod fields;
 pub mod media;
 pub mod patch;
 pub mod path;
+pub mod streams;
 pub mod tls;
 pub mod uri;
 
 use std::collections::HashMap;
 use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll};
 use std::time::Duration;
 
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full, Limited};
-use hyper::body::Incoming;
+use hyper::body::{Frame, Incoming, SizeHint};
 use hyper::header::{HeaderValue, CONTENT_TYPE, WWW_AUTHENTICATE};
 use hyper::{Request, Response, StatusCode};
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
@@ -37,14 +43,42 @@ use tokio_rustls::TlsAcceptor;
 use tracing::{debug, warn};
 
 use crate::datastore::confirmed::SessionId;
-use crate::datastore::Datastores;
+use crate::datastore::{Datastores, Principal};
 use crate::error::{Error, ErrorTag, ErrorType, Errors};
 use crate::netconf::auth::Users;
 use media::Enc;
 
-/// The session id RESTCONF edits carry: no NETCONF session has it, so a
-/// NETCONF lock makes RESTCONF edits `in-use` (409).
+/// The session id of RESTCONF requests made in process (tests). Requests
+/// from the network get their own ids from [`RESTCONF_SESSIONS`] upwards:
+/// no NETCONF session has one, so a NETCONF lock makes RESTCONF edits
+/// `in-use` (409).
 pub const RESTCONF_SESSION: SessionId = u32::MAX;
+/// The first id of the RESTCONF request range (NETCONF ids stay below).
+pub const RESTCONF_SESSIONS: SessionId = 0x8000_0000;
+
+/// What the RESTCONF server is configured with.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// Largest accepted request body, in bytes.
+    pub max_body: usize,
+    /// Delay before answering a failed authentication.
+    pub auth_delay: Duration,
+    /// The user of requests without credentials, if any.
+    pub anonymous: Option<String>,
+    /// `scheme://host:port` clients reach the server at (stream locations).
+    pub public_url: String,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            max_body: 64 << 20,
+            auth_delay: Duration::ZERO,
+            anonymous: None,
+            public_url: "https://127.0.0.1:8443".into(),
+        }
+    }
+}
 
 /// What every request shares.
 pub struct Restconf {
@@ -55,28 +89,75 @@ pub struct Restconf {
     auth_delay: Duration,
     anonymous: Option<String>,
     verified: Mutex<HashMap<String, String>>,
+    next_session: AtomicU32,
 }
 
-pub type Body = Full<Bytes>;
+/// A response body: whole, or a stream of pieces (event streams).
+pub enum Body {
+    Full(Full<Bytes>),
+    Stream(tokio::sync::mpsc::Receiver<Bytes>),
+}
+
+impl Body {
+    pub fn full(b: impl Into<Bytes>) -> Body {
+        Body::Full(Full::new(b.into()))
+    }
+
+    pub fn stream(rx: tokio::sync::mpsc::Receiver<Bytes>) -> Body {
+        Body::Stream(rx)
+    }
+}
+
+impl hyper::body::Body for Body {
+    type Data = Bytes;
+    type Error = Infallible;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, Infallible>>> {
+        match self.get_mut() {
+            Body::Full(f) => Pin::new(f).poll_frame(cx),
+            Body::Stream(rx) => rx.poll_recv(cx).map(|b| b.map(|b| Ok(Frame::data(b)))),
+        }
+    }
+
+    fn is_end_stream(&self) -> bool {
+        match self {
+            Body::Full(f) => f.is_end_stream(),
+            Body::Stream(_) => false,
+        }
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        match self {
+            Body::Full(f) => f.size_hint(),
+            Body::Stream(_) => SizeHint::default(),
+        }
+    }
+}
 
 impl Restconf {
-    pub fn new(
-        netconf: Arc<crate::netconf::Server>,
-        users: Arc<Users>,
-        max_body: usize,
-        auth_delay: Duration,
-        anonymous: Option<String>,
-    ) -> Arc<Restconf> {
-        netconf.ds.add_state_provider(Arc::new(MonitoringProvider));
+    pub fn new(netconf: Arc<crate::netconf::Server>, users: Arc<Users>, settings: Settings) -> Arc<Restconf> {
+        netconf.ds.add_state_provider(Arc::new(MonitoringProvider {
+            bus: netconf.bus.clone(),
+            base: settings.public_url,
+        }));
         Arc::new(Restconf {
             ds: netconf.ds.clone(),
             netconf,
             users,
-            max_body,
-            auth_delay,
-            anonymous,
+            max_body: settings.max_body,
+            auth_delay: settings.auth_delay,
+            anonymous: settings.anonymous,
             verified: Mutex::new(HashMap::new()),
+            next_session: AtomicU32::new(0),
         })
+    }
+
+    /// A fresh session id for one request (from [`RESTCONF_SESSIONS`] up).
+    fn request_session(&self) -> SessionId {
+        RESTCONF_SESSIONS | (self.next_session.fetch_add(1, Ordering::Relaxed) & 0x7fff_ffff)
     }
 
     /// The user an `Authorization: Basic` value names, when its password
@@ -107,8 +188,8 @@ impl Restconf {
         Some(user.to_string())
     }
 
-    /// Serves one request.
-    pub async fn handle(self: Arc<Self>, req: Request<Incoming>) -> Response<Body> {
+    /// Serves one request from `peer`.
+    pub async fn handle(self: Arc<Self>, req: Request<Incoming>, peer: Option<SocketAddr>) -> Response<Body> {
         let path = req.uri().path().to_string();
         if path == "/.well-known/host-meta" {
             return host_meta(req.method());
@@ -137,6 +218,11 @@ impl Restconf {
                 .with_type(ErrorType::Transport);
             return self.error_response(&Errors::from(err), err_enc);
         }
+        if path.starts_with(streams::PREFIX) {
+            let accept = req.headers().get(hyper::header::ACCEPT).and_then(|v| v.to_str().ok());
+            return streams::open(&self, req.method(), &path, req.uri().query(), accept)
+                .unwrap_or_else(|errs| self.error_response(&errs, err_enc));
+        }
         let (parts, body) = req.into_parts();
         let body = match Limited::new(body, self.max_body).collect().await {
             Ok(b) => b.to_bytes(),
@@ -152,8 +238,21 @@ impl Restconf {
             }
         };
         let me = self.clone();
-        let req = data::Req { parts, body, user };
-        match tokio::task::spawn_blocking(move || data::handle(&me, &req)).await {
+        // A request that may write gets its own session id, registered
+        // with who made it (netconf-config-change reports the user).
+        let writes =
+            ![hyper::Method::GET, hyper::Method::HEAD, hyper::Method::OPTIONS].contains(&parts.method);
+        let session = if writes { self.request_session() } else { RESTCONF_SESSION };
+        if writes {
+            let who = Principal { user: user.clone(), session_id: 0, source_host: peer.map(|p| p.ip()) };
+            self.ds.set_principal(session, Some(who));
+        }
+        let req = data::Req { parts, body, user, session };
+        let result = tokio::task::spawn_blocking(move || data::handle(&me, &req)).await;
+        if writes {
+            self.ds.set_principal(session, None);
+        }
+        match result {
             Ok(r) => r,
             Err(e) => {
                 warn!("RESTCONF handler failed: {e}");
@@ -182,8 +281,13 @@ pub const CAPABILITIES: [&str; 5] = [
     "urn:ietf:params:restconf:capability:yang-patch:1.0",
 ];
 
-/// `ietf-restconf-monitoring:restconf-state/capabilities` as state data.
-struct MonitoringProvider;
+/// `ietf-restconf-monitoring:restconf-state`: the capabilities and the
+/// event streams with their locations, as state data.
+struct MonitoringProvider {
+    bus: Arc<crate::notify::Bus>,
+    /// `scheme://host:port` of the stream locations.
+    base: String,
+}
 
 impl crate::datastore::StateProvider for MonitoringProvider {
     fn name(&self) -> &str {
@@ -194,7 +298,6 @@ impl crate::datastore::StateProvider for MonitoringProvider {
         &self,
         ctx: &'static yang3::context::Context,
     ) -> Result<Option<yang3::data::DataTree<'static>>, Error> {
-        use yang3::data::{DataFormat, DataParserFlags, DataTree, DataValidationFlags};
         if ctx.get_module_implemented("ietf-restconf-monitoring").is_none() {
             return Ok(None);
         }
@@ -204,23 +307,38 @@ impl crate::datastore::StateProvider for MonitoringProvider {
         for c in CAPABILITIES {
             xml.push_str(&format!("<capability>{}</capability>", crate::error::xml_text(c)));
         }
-        xml.push_str("</capabilities></restconf-state>");
-        let flags = DataParserFlags::NO_VALIDATION | DataParserFlags::STRICT;
-        DataTree::parse_string(ctx, &xml, DataFormat::XML, flags, DataValidationFlags::empty())
-            .map(Some)
-            .map_err(|e| Error::operation_failed(format!("restconf-state: {e}")))
+        xml.push_str("</capabilities><streams>");
+        let created = crate::notify::event_time(self.bus.log_created());
+        for st in self.bus.streams() {
+            xml.push_str(&format!(
+                "<stream><name>{}</name><description>{}</description><replay-support>true</replay-support>\
+                 <replay-log-creation-time>{created}</replay-log-creation-time>",
+                crate::error::xml_text(&st.name),
+                crate::error::xml_text(&st.description)
+            ));
+            for (enc, json) in [("xml", false), ("json", true)] {
+                let loc = streams::location(&self.base, &st.name, json);
+                xml.push_str(&format!(
+                    "<access><encoding>{enc}</encoding><location>{}</location></access>",
+                    crate::error::xml_text(&loc)
+                ));
+            }
+            xml.push_str("</stream>");
+        }
+        xml.push_str("</streams></restconf-state>");
+        crate::netconf::monitoring::state_tree(ctx, &xml, "restconf-state").map(Some)
     }
 }
 
 /// A response with an optional body of the given type.
 pub fn response(status: StatusCode, body: Option<(&str, String)>) -> Response<Body> {
-    let mut r = Response::new(Full::new(Bytes::new()));
+    let mut r = Response::new(Body::full(Bytes::new()));
     *r.status_mut() = status;
     if let Some((ty, text)) = body {
         if let Ok(v) = HeaderValue::from_str(ty) {
             r.headers_mut().insert(CONTENT_TYPE, v);
         }
-        *r.body_mut() = Full::new(Bytes::from(text));
+        *r.body_mut() = Body::full(text);
     }
     r
 }
@@ -262,7 +380,7 @@ pub async fn serve(listener: TcpListener, tls: Option<TlsAcceptor>, server: Arc<
         tokio::spawn(async move {
             let svc = hyper::service::service_fn(move |req| {
                 let s = server.clone();
-                async move { Ok::<_, Infallible>(s.handle(req).await) }
+                async move { Ok::<_, Infallible>(s.handle(req, Some(peer)).await) }
             });
             let mut builder = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
             builder

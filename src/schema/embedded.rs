@@ -1,4 +1,4 @@
-//! The YANG modules built into the binary (`yang/ietf` and `yang/occ`, see
+//! The YANG modules built into the binary (`yang/ietf`, `yang/notifications` and `yang/occ`, see
 //! `build.rs`), offered to libyang through its import callback so the default
 //! module set loads from any working directory.
 

@@ -116,6 +116,8 @@ pub const PROTOCOL_MODULES: &[(&str, &[&str])] = &[
     ("ietf-netconf-with-defaults", &["*"]),
     ("ietf-netconf-monitoring", &["*"]),
     ("ietf-netconf-notifications", &["*"]),
+    ("notifications", &["*"]),
+    ("nc-notifications", &["*"]),
     ("ietf-netconf-acm", &["*"]),
     ("ietf-netconf-nmda", &["origin", "with-defaults"]),
     ("ietf-restconf", &["*"]),
