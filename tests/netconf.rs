@@ -6,17 +6,17 @@
 
 mod common;
 
+use common::nc::{Client, BASE, HELLO_11};
+
 use std::sync::Arc;
 use std::time::Duration;
 
 use occd::datastore::{Datastores, Options};
 use occd::error::Errors;
-use occd::netconf::framing::{encode, Decoder, Framing};
+use occd::netconf::framing::{encode, Framing};
 use occd::netconf::{session, Limits, RpcCall, RpcHandler, Server};
 use occd::schema::Schema;
-use tokio::io::{AsyncReadExt, AsyncWriteExt, DuplexStream};
-
-const BASE: &str = "urn:ietf:params:xml:ns:netconf:base:1.0";
+use tokio::io::AsyncReadExt;
 
 const NC_TEST: &str = r#"module nc-test {
   yang-version 1.1;
@@ -96,107 +96,6 @@ fn env() -> Env {
     env_with(Limits::default())
 }
 
-/// A client speaking raw bytes.
-struct Client {
-    io: DuplexStream,
-    dec: Decoder,
-    framing: Framing,
-    next_id: u32,
-    pub session_id: u32,
-    pub hello: String,
-}
-
-const HELLO_11: &str = r#"<?xml version="1.0" encoding="UTF-8"?><hello xmlns="urn:ietf:params:xml:ns:netconf:base:1.0"><capabilities><capability>urn:ietf:params:netconf:base:1.0</capability><capability>urn:ietf:params:netconf:base:1.1</capability></capabilities></hello>"#;
-const HELLO_10: &str = r#"<hello xmlns="urn:ietf:params:xml:ns:netconf:base:1.0"><capabilities><capability>urn:ietf:params:netconf:base:1.0</capability></capabilities></hello>"#;
-
-impl Client {
-    /// Opens a session and reads the server hello; sends nothing.
-    async fn open(env: &Env) -> Client {
-        let (a, b) = tokio::io::duplex(1 << 20);
-        let server = env.server.clone();
-        tokio::spawn(session::run(server, b, "tester".into(), None));
-        let mut c = Client {
-            io: a,
-            dec: Decoder::new(1 << 30),
-            framing: Framing::Eom,
-            next_id: 1,
-            session_id: 0,
-            hello: String::new(),
-        };
-        c.hello = c.recv().await.expect("server hello");
-        let sid = c.hello.split("<session-id>").nth(1).unwrap().split('<').next().unwrap();
-        c.session_id = sid.parse().unwrap();
-        c
-    }
-
-    async fn connect(env: &Env, v11: bool) -> Client {
-        let mut c = Client::open(env).await;
-        c.send_raw(&encode(Framing::Eom, if v11 { HELLO_11 } else { HELLO_10 }.as_bytes())).await;
-        if v11 {
-            c.set_chunked();
-        }
-        c
-    }
-
-    fn set_chunked(&mut self) {
-        self.framing = Framing::Chunked;
-        self.dec.set_chunked();
-    }
-
-    async fn send_raw(&mut self, bytes: &[u8]) {
-        self.io.write_all(bytes).await.unwrap();
-    }
-
-    async fn send(&mut self, msg: &str) {
-        let framed = encode(self.framing, msg.as_bytes());
-        self.send_raw(&framed).await;
-    }
-
-    /// The next message, or `None` when the server closed the session.
-    async fn recv(&mut self) -> Option<String> {
-        let mut buf = vec![0u8; 65536];
-        loop {
-            if let Some(m) = self.dec.next_message().unwrap() {
-                return Some(String::from_utf8(m).unwrap());
-            }
-            let n = tokio::time::timeout(Duration::from_secs(20), self.io.read(&mut buf))
-                .await
-                .expect("no reply within 20 s")
-                .unwrap();
-            if n == 0 {
-                return None;
-            }
-            self.dec.push(&buf[..n]);
-        }
-    }
-
-    /// Sends `<rpc>` around `op` and returns the reply.
-    async fn rpc(&mut self, op: &str) -> String {
-        let id = self.next_id;
-        self.next_id += 1;
-        self.send(&format!("<rpc message-id=\"{id}\" xmlns=\"{BASE}\">{op}</rpc>")).await;
-        let r = self.recv().await.expect("reply");
-        assert!(r.contains(&format!("message-id=\"{id}\"")), "{r}");
-        r
-    }
-
-    async fn ok(&mut self, op: &str) {
-        let r = self.rpc(op).await;
-        assert!(r.contains("<ok/>"), "{op}\n=> {r}");
-    }
-
-    /// Asserts an error reply with this tag and returns the reply.
-    async fn err(&mut self, op: &str, tag: &str) -> String {
-        let r = self.rpc(op).await;
-        assert!(r.contains(&format!("<error-tag>{tag}</error-tag>")), "{op}\nexpected {tag}, got {r}");
-        r
-    }
-
-    async fn closed(&mut self) -> bool {
-        self.recv().await.is_none()
-    }
-}
-
 fn edit(target: &str, config: &str) -> String {
     format!("<edit-config><target><{target}/></target><config>{config}</config></edit-config>")
 }
@@ -212,7 +111,7 @@ const ITEM_B: &str =
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn hello_advertises_what_is_implemented() {
     let env = env();
-    let c = Client::open(&env).await;
+    let c = Client::open(&env.server).await;
     let h = &c.hello;
     for cap in [
         "urn:ietf:params:netconf:base:1.0",
@@ -239,12 +138,12 @@ async fn hello_advertises_what_is_implemented() {
 async fn framing_1_0_and_1_1_and_hello_plus_rpc_in_one_write() {
     let env = env();
     // base:1.0 only: EOM framing stays.
-    let mut c = Client::connect(&env, false).await;
+    let mut c = Client::connect(&env.server, false).await;
     c.ok("<lock><target><running/></target></lock>").await;
     c.ok("<unlock><target><running/></target></unlock>").await;
 
     // Hello and a chunked rpc in one write, the rpc split over two chunks.
-    let mut c = Client::open(&env).await;
+    let mut c = Client::open(&env.server).await;
     let mut bytes = encode(Framing::Eom, HELLO_11.as_bytes());
     let rpc = format!(
         "<rpc message-id=\"7\" xmlns=\"{BASE}\"><get-config><source><running/></source></get-config></rpc>"
@@ -273,7 +172,7 @@ async fn framing_errors_answer_and_close() {
     for bad in
         [&b"\n#0\n"[..], b"\n#01\nx", b"\n#99999999999999999999\n", b"<rpc/>]]>]]>", b"\n##\n", b"#5\nabcde"]
     {
-        let mut c = Client::connect(&env, true).await;
+        let mut c = Client::connect(&env.server, true).await;
         c.send_raw(bad).await;
         let r = c.recv().await.expect("an error reply");
         assert!(r.contains("<error-tag>malformed-message</error-tag>"), "{r}");
@@ -281,20 +180,20 @@ async fn framing_errors_answer_and_close() {
         assert!(c.closed().await, "session must end after {:?}", String::from_utf8_lossy(bad));
     }
     // Other sessions keep working.
-    let mut c = Client::connect(&env, true).await;
+    let mut c = Client::connect(&env.server, true).await;
     c.ok("<lock><target><candidate/></target></lock>").await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn oversized_messages_get_too_big() {
     let env = env_with(Limits { max_message_bytes: 1000, ..Limits::default() });
-    let mut c = Client::connect(&env, true).await;
+    let mut c = Client::connect(&env.server, true).await;
     let big = format!("<rpc message-id=\"1\" xmlns=\"{BASE}\"><get-config><source><running/></source><filter>{}</filter></get-config></rpc>", " ".repeat(2000));
     c.send(&big).await;
     let r = c.recv().await.unwrap();
     assert!(r.contains("<error-tag>too-big</error-tag>"), "{r}");
     assert!(c.closed().await);
-    let mut c = Client::connect(&env, false).await;
+    let mut c = Client::connect(&env.server, false).await;
     c.send(&big).await;
     assert!(c.recv().await.unwrap().contains("too-big"));
 }
@@ -313,12 +212,12 @@ async fn bad_hellos_close_the_session() {
         "<hello xmlns=\"urn:wrong\"><capabilities><capability>urn:ietf:params:netconf:base:1.1</capability></capabilities></hello>".to_string(),
         "not xml at all".to_string(),
     ] {
-        let mut c = Client::open(&env).await;
+        let mut c = Client::open(&env.server).await;
         c.send_raw(&encode(Framing::Eom, hello.as_bytes())).await;
         assert!(c.closed().await, "session must end after {hello}");
     }
     // A prefixed hello with base:1.1 plus parameters is fine (1.0 kept).
-    let mut c = Client::open(&env).await;
+    let mut c = Client::open(&env.server).await;
     c.send_raw(&encode(Framing::Eom, format!("<nc:hello xmlns:nc=\"{BASE}\"><nc:capabilities><nc:capability>urn:ietf:params:netconf:base:1.0</nc:capability></nc:capabilities></nc:hello>").as_bytes())).await;
     c.ok("<discard-changes/>").await;
 }
@@ -326,7 +225,7 @@ async fn bad_hellos_close_the_session() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rpc_envelope_rules() {
     let env = env();
-    let mut c = Client::connect(&env, true).await;
+    let mut c = Client::connect(&env.server, true).await;
     // Every attribute echoed; prefixed base namespace.
     c.send(&format!("<nc:rpc xmlns:nc=\"{BASE}\" message-id=\"urn:uuid:42\" xmlns:ex=\"urn:ex\" ex:user-id=\"fred\"><nc:get-config><nc:source><nc:running/></nc:source></nc:get-config></nc:rpc>")).await;
     let r = c.recv().await.unwrap();
@@ -379,7 +278,7 @@ async fn rpc_envelope_rules() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn edit_config_and_get_config() {
     let env = env();
-    let mut c = Client::connect(&env, true).await;
+    let mut c = Client::connect(&env.server, true).await;
     c.ok(&edit("running", ITEM_A)).await;
     c.ok(&edit("running", ITEM_B)).await;
     let r = c.rpc(&get_config("running", "")).await;
@@ -435,7 +334,7 @@ async fn edit_config_and_get_config() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn filters_subtree_and_xpath() {
     let env = env();
-    let mut c = Client::connect(&env, true).await;
+    let mut c = Client::connect(&env.server, true).await;
     c.ok(&edit("running", ITEM_A)).await;
     c.ok(&edit("running", ITEM_B)).await;
     c.ok(&edit("running", r#"<other xmlns="urn:test:nc"><x>1</x></other>"#)).await;
@@ -511,7 +410,7 @@ async fn filters_subtree_and_xpath() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn with_defaults_modes() {
     let env = env();
-    let mut c = Client::connect(&env, true).await;
+    let mut c = Client::connect(&env.server, true).await;
     c.ok(&edit("running", r#"<top xmlns="urn:test:nc"><item><name>a</name><counter>7</counter></item><opts><label>l</label></opts></top>"#)).await;
     let wd = |mode: &str| {
         get_config("running", &format!("<with-defaults xmlns=\"urn:ietf:params:xml:ns:yang:ietf-netconf-with-defaults\">{mode}</with-defaults>"))
@@ -530,8 +429,8 @@ async fn with_defaults_modes() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn locks_kill_session_and_close_session() {
     let env = env();
-    let mut a = Client::connect(&env, true).await;
-    let mut b = Client::connect(&env, true).await;
+    let mut a = Client::connect(&env.server, true).await;
+    let mut b = Client::connect(&env.server, true).await;
     a.ok("<lock><target><running/></target></lock>").await;
     let r = b.err("<lock><target><running/></target></lock>", "lock-denied").await;
     assert!(r.contains(&format!("<session-id>{}</session-id>", a.session_id)), "{r}");
@@ -554,11 +453,11 @@ async fn locks_kill_session_and_close_session() {
     // close-session ends the session and releases the lock.
     b.ok("<close-session/>").await;
     assert!(b.closed().await);
-    let mut c = Client::connect(&env, false).await;
+    let mut c = Client::connect(&env.server, false).await;
     c.ok("<lock><target><running/></target></lock>").await;
     // A dropped connection releases its lock too.
     drop(c);
-    let mut d = Client::connect(&env, true).await;
+    let mut d = Client::connect(&env.server, true).await;
     let mut locked = true;
     for _ in 0..100 {
         let r = d.rpc("<lock><target><running/></target></lock>").await;
@@ -574,7 +473,7 @@ async fn locks_kill_session_and_close_session() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn candidate_validate_commit_confirmed_and_cancel() {
     let env = env();
-    let mut c = Client::connect(&env, true).await;
+    let mut c = Client::connect(&env.server, true).await;
     c.ok(&edit("candidate", ITEM_A)).await;
     assert!(!c.rpc(&get_config("running", "")).await.contains("<name>a</name>"));
     assert!(c.rpc(&get_config("candidate", "")).await.contains("<name>a</name>"));
@@ -602,7 +501,7 @@ async fn candidate_validate_commit_confirmed_and_cancel() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn copy_and_delete_config() {
     let env = env();
-    let mut c = Client::connect(&env, true).await;
+    let mut c = Client::connect(&env.server, true).await;
     c.ok(&edit("running", ITEM_A)).await;
     c.ok("<copy-config><target><startup/></target><source><running/></source></copy-config>").await;
     assert!(c.rpc(&get_config("startup", "")).await.contains("<name>a</name>"));
@@ -626,7 +525,7 @@ async fn copy_and_delete_config() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn get_data_and_edit_data() {
     let env = env();
-    let mut c = Client::connect(&env, true).await;
+    let mut c = Client::connect(&env.server, true).await;
     let nmda = "urn:ietf:params:xml:ns:yang:ietf-netconf-nmda";
     let ds = "urn:ietf:params:xml:ns:yang:ietf-datastores";
     c.ok(&format!("<edit-data xmlns=\"{nmda}\" xmlns:ds=\"{ds}\"><datastore>ds:running</datastore><config>{ITEM_A}</config></edit-data>")).await;
@@ -662,7 +561,7 @@ async fn get_data_and_edit_data() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn monitoring_get_schema_and_yang_library() {
     let env = env();
-    let mut c = Client::connect(&env, true).await;
+    let mut c = Client::connect(&env.server, true).await;
     let mon = "urn:ietf:params:xml:ns:yang:ietf-netconf-monitoring";
     let r =
         c.rpc(&format!("<get-schema xmlns=\"{mon}\"><identifier>nc-test</identifier></get-schema>")).await;
@@ -722,7 +621,7 @@ async fn monitoring_get_schema_and_yang_library() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn module_rpcs_dispatch_to_handlers() {
     let env = env();
-    let mut c = Client::connect(&env, true).await;
+    let mut c = Client::connect(&env.server, true).await;
     let r = c.rpc(r#"<ping xmlns="urn:test:nc"><msg>hi</msg></ping>"#).await;
     assert!(r.contains("<echo xmlns=\"urn:test:nc\">hi</echo>"), "{r}");
     c.err(r#"<ping xmlns="urn:test:nc"/>"#, "missing-element").await;
@@ -753,7 +652,7 @@ async fn max_sessions_and_idle_timeout() {
         idle_timeout: Some(Duration::from_millis(300)),
         ..Limits::default()
     });
-    let mut first = Client::connect(&env, true).await;
+    let mut first = Client::connect(&env.server, true).await;
     // A second session is refused before its hello.
     let (mut a, b) = tokio::io::duplex(1 << 16);
     tokio::spawn(session::run(env.server.clone(), b, "second".into(), None));
@@ -764,21 +663,21 @@ async fn max_sessions_and_idle_timeout() {
     first.ok("<discard-changes/>").await;
     assert!(first.closed().await, "an idle session must be closed");
     // Its slot is free again.
-    let mut again = Client::connect(&env, true).await;
+    let mut again = Client::connect(&env.server, true).await;
     again.ok("<discard-changes/>").await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn large_replies_stream_in_both_framings() {
     let env = env();
-    let mut c = Client::connect(&env, true).await;
+    let mut c = Client::connect(&env.server, true).await;
     let n = 6000;
     let items: String = (0..n)
         .map(|i| format!("<item><name>n{i:05}</name><value>{}</value></item>", "v".repeat(60)))
         .collect();
     c.ok(&edit("running", &format!("<top xmlns=\"urn:test:nc\">{items}</top>"))).await;
     for v11 in [true, false] {
-        let mut c = Client::connect(&env, v11).await;
+        let mut c = Client::connect(&env.server, v11).await;
         let r = c.rpc(&get_config("running", "")).await;
         assert!(r.len() > 2 * 256 * 1024, "{}", r.len());
         assert_eq!(r.matches("<item>").count(), n, "v1.1 {v11}");
@@ -793,14 +692,14 @@ async fn repeated_reads_of_running_follow_every_commit() {
     // Running's printed text is kept per transaction: a read after a commit,
     // or with other with-defaults, must never see the kept text.
     let env = env();
-    let mut c = Client::connect(&env, true).await;
+    let mut c = Client::connect(&env.server, true).await;
     c.ok(&edit("running", ITEM_A)).await;
     let first = c.rpc(&get_config("running", "")).await;
     let again = c.rpc(&get_config("running", "")).await;
     assert_eq!(first.split_once('>').unwrap().1, again.split_once('>').unwrap().1);
     let all = c.rpc(&get_config("running", "<with-defaults xmlns=\"urn:ietf:params:xml:ns:yang:ietf-netconf-with-defaults\">report-all</with-defaults>")).await;
     assert!(all.contains("<counter>7</counter>") && !first.contains("<counter>"), "{all}");
-    let mut other = Client::connect(&env, false).await;
+    let mut other = Client::connect(&env.server, false).await;
     other.ok(&edit("running", ITEM_B)).await;
     let after = c.rpc(&get_config("running", "")).await;
     assert!(after.contains("<name>b</name>"), "{after}");

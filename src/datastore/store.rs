@@ -921,8 +921,9 @@ impl Datastores {
     pub fn cancel_commit(&self, session: SessionId, persist_id: Option<&str>) -> Result<CommitInfo, Errors> {
         let mut w = self.writer();
         let rollback = w.confirmed.cancel(session, persist_id).map_err(confirmed_error)?;
+        let r = self.revert(&mut w, session, rollback, "confirmed commit cancelled");
         self.confirm_event(ConfirmStep::Cancel, Some(session), None);
-        self.revert(&mut w, session, rollback, "confirmed commit cancelled")
+        r
     }
 
     /// Runs the confirmed-commit timer: reverts running when the pending
@@ -931,8 +932,9 @@ impl Datastores {
     pub fn expire_confirmed_commit(&self, now: Instant) -> Option<Result<CommitInfo, Errors>> {
         let mut w = self.writer();
         let rollback = w.confirmed.expire(now)?;
+        let r = self.revert(&mut w, 0, rollback, "confirmed commit timed out");
         self.confirm_event(ConfirmStep::Timeout, None, None);
-        Some(self.revert(&mut w, 0, rollback, "confirmed commit timed out"))
+        Some(r)
     }
 
     /// When the pending confirmed commit times out.
@@ -972,8 +974,8 @@ impl Datastores {
             self.reset_candidate(&mut w);
         }
         if let Some(rollback) = w.confirmed.session_ended(session) {
-            self.confirm_event(ConfirmStep::Cancel, Some(session), None);
             let _ = self.revert(&mut w, 0, rollback, "session of a confirmed commit ended");
+            self.confirm_event(ConfirmStep::Cancel, Some(session), None);
         }
     }
 

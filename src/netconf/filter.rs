@@ -45,6 +45,24 @@ pub enum Filter {
     XPath(String),
 }
 
+/// Checks that an XPath expression (module names as prefixes) compiles
+/// against the schema; filters applied later to each event cannot report
+/// their errors.
+pub fn check_xpath(ctx: &Context, xpath: &str) -> Result<(), Error> {
+    if xpath.contains('\0') {
+        return Err(
+            Error::invalid_value("the XPath expression holds a NUL character").with_type(ErrorType::Protocol)
+        );
+    }
+    match ctx.find_xpath(xpath) {
+        Ok(_) => Ok(()),
+        Err(e) => {
+            let _ = ffi::take_errors(ctx);
+            Err(Error::invalid_value(format!("XPath filter: {e}")).with_type(ErrorType::Protocol))
+        }
+    }
+}
+
 /// What the top level of a filter names.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Tops {

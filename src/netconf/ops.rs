@@ -928,6 +928,9 @@ fn create_subscription(c: &Ctx<'_>, op: &Element) -> OpResult {
     let stream = op.child(NS, "stream").map_or("NETCONF", |e| e.text_trimmed()).to_string();
     let f = op.child(NS, "filter").or_else(|| op.child(BASE_NS, "filter"));
     let filter = filter::parse_notification_filter(c.server.schema().context(), f)?;
+    if let Filter::XPath(x) = &filter {
+        filter::check_xpath(c.server.schema().context(), x)?;
+    }
     let time = |name: &str| -> Result<Option<std::time::SystemTime>, Errors> {
         match op.child(NS, name) {
             None => Ok(None),

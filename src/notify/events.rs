@@ -206,7 +206,11 @@ pub fn spawn(bus: Arc<Bus>, ds: &Datastores) -> Option<tokio::task::JoinHandle<(
     let mut confirms = ds.subscribe_confirmed();
     Some(handle.spawn(async move {
         loop {
+            // Changes first: a commit's config-change is queued before the
+            // confirmed-commit step it belongs to, so the two go out in
+            // that order.
             tokio::select! {
+                biased;
                 r = changes.recv() => match r {
                     Ok(ev) => {
                         let schema = bus.schema();

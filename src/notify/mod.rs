@@ -235,13 +235,29 @@ impl Bus {
 
     /// Sends a notification defined by a loaded module (the domain layer's
     /// entry point): `xml` is the notification element, with its ancestors
-    /// for a nested one. libyang checks it against the schema; it is
-    /// logged in libyang's canonical form.
+    /// for a nested one. libyang validates it (types, mandatory nodes,
+    /// musts; references with no data to point into fail, see
+    /// [`Bus::send_against`]); it is logged in libyang's canonical form.
     pub fn send(&self, xml: &str) -> Result<Arc<Event>, Error> {
+        self.send_against(xml, None)
+    }
+
+    /// [`Bus::send`], resolving the notification's leafrefs and
+    /// instance-identifiers in `data` (for example the operational state).
+    pub fn send_against(&self, xml: &str, data: Option<&DataTree<'_>>) -> Result<Arc<Event>, Error> {
         let ctx = self.schema.context();
         let bad = |why: String| Error::invalid_value(why).with_type(ErrorType::Application);
         let tree = DataTree::parse_op_string(ctx, xml, DataFormat::XML, DataOperation::NotificationYang)
             .map_err(|e| bad(format!("not a notification of a loaded module: {e}")))?;
+        let root = tree.reference().map_or(std::ptr::null_mut(), |n| n.as_raw());
+        let dep = data.and_then(|d| d.reference()).map_or(std::ptr::null_mut(), |n| n.as_raw());
+        // SAFETY: both trees are live for the call and of one context.
+        if unsafe { crate::schema::ffi::validate_notification(root, dep) }.is_err() {
+            let why = crate::schema::ffi::take_errors(ctx)
+                .first()
+                .map_or_else(|| "invalid notification".to_string(), |e| e.message.clone());
+            return Err(bad(why));
+        }
         let module = tree
             .traverse()
             .find(|n| n.schema().kind() == yang3::schema::SchemaNodeKind::Notification)

@@ -91,7 +91,7 @@ pub fn open(
     let filter = match &q.filter {
         None => Filter::All,
         Some(x) => {
-            check_xpath(rc, x)?;
+            crate::netconf::filter::check_xpath(rc.ds.schema().context(), x)?;
             Filter::XPath(x.clone())
         }
     };
@@ -121,21 +121,6 @@ fn not_found(path: &str) -> Errors {
             .with_type(ErrorType::Protocol)
             .with_http_status(404),
     )
-}
-
-/// An XPath filter must at least compile against the schema.
-fn check_xpath(rc: &Restconf, xpath: &str) -> Result<(), Errors> {
-    if xpath.contains('\0') {
-        return Err(bad("the filter holds a NUL character"));
-    }
-    let ctx = rc.ds.schema().context();
-    match ctx.find_xpath(xpath) {
-        Ok(_) => Ok(()),
-        Err(e) => {
-            let _ = crate::schema::ffi::take_errors(ctx);
-            Err(bad(format!("filter: {e}")))
-        }
-    }
 }
 
 /// One SSE event: each line of `text` as a `data:` line.

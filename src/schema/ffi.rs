@@ -1101,6 +1101,19 @@ pub unsafe fn validate_op_input(op_tree: RawNode, dep_tree: RawNode) -> Result<(
     })
 }
 
+/// Validates a notification (`op_tree`: the notification or any of its
+/// parents) against `dep_tree`, the data its references point into
+/// (NULL: none).
+///
+/// # Safety
+/// See the section comment; both trees belong to one context.
+pub unsafe fn validate_notification(op_tree: RawNode, dep_tree: RawNode) -> Result<(), u32> {
+    // SAFETY: contract.
+    ok(unsafe {
+        ffi::lyd_validate_op(op_tree, dep_tree, ffi::lyd_type::LYD_TYPE_NOTIF_YANG, std::ptr::null_mut())
+    })
+}
+
 /// Prints the whole tree of `node` (all its siblings, from the first) in
 /// XML or JSON with `LYD_PRINT_*` options, handing the text to `sink` in
 /// pieces of about `piece` bytes as libyang produces it. `sink` returns

@@ -2,6 +2,8 @@
 //! time limit, or start `occd serve` and stop it with a signal.
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
+pub mod nc;
+
 use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
