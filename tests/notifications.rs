@@ -334,7 +334,7 @@ async fn a_subscriber_that_stops_reading_is_ended() {
     let mut good = Client::connect(&env.server, true).await;
     good.ok(&subscribe("")).await;
     let mut slow = Client::open_with_buffer(&env.server, 4096).await;
-    slow.send(&common::nc::HELLO_11.to_string()).await;
+    slow.send(common::nc::HELLO_11).await;
     slow.set_chunked();
     slow.ok(&subscribe("")).await;
     let mut editor = Client::connect(&env.server, true).await;
