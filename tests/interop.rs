@@ -73,9 +73,13 @@ fn ncclient_and_netconf_console2_against_occd() {
     let script = root().join("tests/interop/ncclient_session.py").display().to_string();
     let (ok, out) = run(&python, &[&script, "127.0.0.1", &port, password, &keyfile, &scenario]);
     assert!(ok, "ncclient session failed:\n{out}");
-    for step in
-        ["connect and capabilities", "error attributes", "get-schema of all", "public-key authentication"]
-    {
+    for step in [
+        "connect and capabilities",
+        "error attributes",
+        "create_subscription",
+        "get-schema of all",
+        "public-key authentication",
+    ] {
         assert!(out.contains(&format!("OK {step}")), "missing step {step}:\n{out}");
     }
 

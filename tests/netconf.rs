@@ -130,7 +130,8 @@ async fn hello_advertises_what_is_implemented() {
     ] {
         assert!(h.contains(cap), "missing {cap} in {h}");
     }
-    assert!(!h.contains(":notification:"), "notifications are not implemented yet");
+    assert!(h.contains("urn:ietf:params:netconf:capability:notification:1.0"), "{h}");
+    assert!(h.contains("urn:ietf:params:netconf:capability:interleave:1.0"), "{h}");
     assert!(c.session_id >= 1);
 }
 

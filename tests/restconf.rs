@@ -905,3 +905,121 @@ fn curl_crud_cycle_over_tls_and_http2() {
     let (status, log) = server.stop("TERM");
     assert!(status.success(), "{log:?}");
 }
+
+/// Event streams (RFC 8040 §6) with curl: the streams and their locations
+/// in restconf-state, a live config-change over SSE in JSON with an XPath
+/// filter, a replay window in XML that ends by itself, and the errors.
+#[test]
+fn event_streams_over_sse_with_curl() {
+    use std::io::BufRead;
+    let dir = tempfile::tempdir().unwrap();
+    let rc = Rc::start(dir.path());
+    let base = format!("http://127.0.0.1:{}", rc.port);
+    let r = rc.get("/restconf/data/ietf-restconf-monitoring:restconf-state/streams");
+    assert_eq!(r.status, 200, "{}", r.body);
+    let streams = r.json();
+    let list = streams["ietf-restconf-monitoring:streams"]["stream"].as_array().unwrap().clone();
+    let netconf = list.iter().find(|s| s["name"] == "NETCONF").expect("NETCONF stream");
+    assert_eq!(netconf["replay-support"], true);
+    assert_eq!(netconf["access"][0]["location"], format!("{base}/streams/NETCONF/xml"));
+    assert_eq!(netconf["access"][1]["encoding"], "json");
+    assert!(list.iter().any(|s| s["name"] == "occ-services"), "{streams}");
+
+    // Live, JSON, filtered to config changes.
+    let url = format!(
+        "{base}/streams/ietf-netconf-notifications/json?filter=/ietf-netconf-notifications:netconf-config-change"
+    );
+    let mut curl = std::process::Command::new("timeout")
+        .args(["30", "curl", "-sN", "-u", "admin:rc-pw", &url])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("curl");
+    let (tx, rx) = std::sync::mpsc::channel::<String>();
+    let out = curl.stdout.take().unwrap();
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(out).lines().map_while(Result::ok) {
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    // The subscription is live once curl has its response headers; poll
+    // with edits until one shows up.
+    let mut seen = None;
+    for i in 0..50 {
+        let id = format!("sse-{i}");
+        let r = rc.send_json("POST", "/restconf/data/occ-actors:actors", &actor(&id, "SSE"));
+        assert_eq!(r.status, 201, "{}", r.body);
+        if let Ok(line) = rx.recv_timeout(Duration::from_millis(300)) {
+            seen = Some(line);
+            break;
+        }
+    }
+    let line = seen.expect("a config-change on the SSE stream");
+    let data = line.strip_prefix("data: ").unwrap_or_else(|| panic!("not an SSE data line: {line}"));
+    let v: serde_json::Value = serde_json::from_str(data).unwrap();
+    let n = &v["ietf-restconf:notification"];
+    assert!(occd::notify::parse_date_time(n["eventTime"].as_str().unwrap()).is_some(), "{v}");
+    let change = &n["ietf-netconf-notifications:netconf-config-change"];
+    assert_eq!(change["changed-by"]["username"], "admin", "{v}");
+    assert_eq!(change["changed-by"]["session-id"], 0, "RESTCONF is a non-NETCONF session: {v}");
+    assert_eq!(change["changed-by"]["source-host"], "127.0.0.1", "{v}");
+    assert_eq!(change["datastore"], "running");
+    let target = change["edit"][0]["target"].as_str().unwrap();
+    assert!(target.starts_with("/occ-actors:actors/actor[actor-id='sse-"), "{v}");
+    assert_eq!(change["edit"][0]["operation"], "create");
+    let _ = curl.kill();
+    let _ = curl.wait();
+
+    // A replay window in XML: the events, replayComplete,
+    // notificationComplete, and the response ends.
+    let stop = occd::notify::event_time(std::time::SystemTime::now());
+    let out = std::process::Command::new("timeout")
+        .args([
+            "30",
+            "curl",
+            "-sN",
+            "-u",
+            "admin:rc-pw",
+            "-H",
+            "Accept: text/event-stream",
+            &format!("{base}/streams/NETCONF/xml?start-time=2020-01-01T00:00:00Z&stop-time={stop}"),
+        ])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "the stream ends at stop-time: {out:?}");
+    let text = String::from_utf8(out.stdout).unwrap();
+    let events: Vec<&str> = text.split("\n\n").filter(|e| !e.is_empty()).collect();
+    assert!(
+        events.iter().all(|e| e.starts_with(
+            "data: <notification xmlns=\"urn:ietf:params:xml:ns:netconf:notification:1.0\"><eventTime>"
+        )),
+        "{text}"
+    );
+    assert!(events.iter().any(|e| e.contains("<operation>create</operation>")), "{text}");
+    let n = events.len();
+    assert!(events[n - 2].contains("<replayComplete"), "{text}");
+    assert!(events[n - 1].contains("<notificationComplete"), "{text}");
+
+    // Errors, as RESTCONF errors with the right statuses.
+    let r = rc.get("/streams/NETCONF/json?start-time=2999-01-01T00:00:00Z");
+    assert_eq!((r.status, r.tag()), (400, "bad-element".to_string()), "{}", r.body);
+    let r = rc.get("/streams/NETCONF/json?stop-time=2020-01-01T00:00:00Z");
+    assert_eq!((r.status, r.tag()), (400, "missing-element".to_string()), "{}", r.body);
+    let r = rc.get("/streams/NETCONF/json?start-time=soon");
+    assert_eq!((r.status, r.tag()), (400, "invalid-value".to_string()), "{}", r.body);
+    let r = rc.get("/streams/NETCONF/json?filter=/nope:x");
+    assert_eq!((r.status, r.tag()), (400, "invalid-value".to_string()), "{}", r.body);
+    let r = rc.get("/streams/NETCONF/json?depth=1");
+    assert_eq!(r.status, 400, "{}", r.body);
+    let r = rc.get("/streams/NOPE/json");
+    assert_eq!(r.status, 404, "{}", r.body);
+    let r = rc.get("/streams/NETCONF/yaml");
+    assert_eq!(r.status, 404, "{}", r.body);
+    let r = rc.req("GET", "/streams/NETCONF/json", &[("Accept", "application/yang-data+json")], "");
+    assert_eq!(r.status, 406, "{}", r.body);
+    let r = rc.req("POST", "/streams/NETCONF/json", &[], "");
+    assert_eq!(r.status, 405, "{}", r.body);
+    let r = rc.req("GET", "/streams/NETCONF/json", &[("Authorization", "Basic eDp5")], "");
+    assert_eq!(r.status, 401, "{}", r.body);
+}

@@ -119,6 +119,42 @@ r = m.get(filter=("subtree", '<modules-state xmlns="urn:ietf:params:xml:ns:yang:
 assert "occ-actors" in r.data_xml
 step("modules-state (RFC 7895) for older clients")
 
+NCN = "urn:ietf:params:xml:ns:yang:ietf-netconf-notifications"
+assert ":notification" in caps and ":interleave" in caps
+before = m.get(filter=("subtree", '<netconf xmlns="urn:ietf:params:xml:ns:netmod:notification"/>')).data_xml
+assert "<name>NETCONF</name>" in before and "<replaySupport>true</replaySupport>" in before, before
+sub = connect(password=password)
+sub.create_subscription(filter=("subtree", '<netconf-config-change xmlns="%s"/>' % NCN))
+renamed = small.replace("ACME Renamed", "ACME Notified")
+m.edit_config(target="running", config=renamed)
+n = sub.take_notification(timeout=20)
+assert n is not None, "no config-change notification within 20 s"
+x = n.notification_xml
+assert "netconf-config-change" in x and "<datastore>running</datastore>" in x, x
+assert "<session-id>%s</session-id>" % m.session_id in x, x
+assert "actor-id='acme']/" in x and ":name</target><operation>replace</operation>" in x, x
+assert sub.get_config(source="running").ok
+m.edit_config(target="running", config=small.replace("ACME Renamed", "ACME Corporation"))
+step("create_subscription (subtree filter): config-change of the edit, RPCs interleaved")
+
+import datetime
+stop = datetime.datetime.now(datetime.timezone.utc).isoformat()
+sub2 = connect(password=password)
+sub2.create_subscription(stream_name="ietf-netconf-notifications", start_time="2020-01-01T00:00:00Z", stop_time=stop)
+seen = []
+for _ in range(500):
+    n = sub2.take_notification(timeout=20)
+    assert n is not None, "replay stalled after %s" % seen[-3:]
+    seen.append(n.notification_xml)
+    if "notificationComplete" in seen[-1]:
+        break
+assert any("netconf-config-change" in s and "actor-id='acme']" in s for s in seen), seen[-5:]
+assert any("netconf-confirmed-commit" in s and "<confirm-event>cancel</confirm-event>" in s for s in seen), len(seen)
+assert "replayComplete" in seen[-2], seen[-2]
+step("create_subscription replay window: %d events, replayComplete, notificationComplete" % (len(seen) - 2))
+sub.close_session()
+sub2.close_session()
+
 m.close_session()
 step("close-session")
 
