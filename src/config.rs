@@ -96,7 +96,7 @@ pub struct SchemaConfig {
     /// the modules built into the binary. Relative paths are taken from the
     /// config file's directory.
     pub search_dirs: Vec<PathBuf>,
-    /// Use the modules built into the binary (yang/ietf, yang/occ) when the
+    /// Use the modules built into the binary (yang/ietf, yang/notifications, yang/occ) when the
     /// search directories lack one.
     pub embedded: bool,
     /// The application modules to implement. Default: the OCC modules.

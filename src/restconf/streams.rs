@@ -101,8 +101,16 @@ pub fn open(
         start: time("start-time", &q.start_time)?,
         stop: time("stop-time", &q.stop_time)?,
     };
-    let sub = bus.subscribe(req, enc).map_err(|e| {
-        // RFC 8040 §4.8.7/§4.8.8: a bad start-time or stop-time is 400.
+    let sub = bus.subscribe(req, enc).map_err(|mut e| {
+        // RFC 8040 §4.8.7/§4.8.8: a bad start-time or stop-time is 400,
+        // named as the query parameter.
+        let rename = |t: &str| t.replace("startTime", "start-time").replace("stopTime", "stop-time");
+        e.message = e.message.as_deref().map(rename);
+        for i in &mut e.info {
+            if let crate::error::ErrorInfo::BadElement(name) = i {
+                *name = rename(name);
+            }
+        }
         Errors::from(e.with_type(ErrorType::Protocol).with_http_status(400))
     })?;
     let (tx, rx) = mpsc::channel::<Bytes>(8);
