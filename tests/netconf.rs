@@ -52,13 +52,7 @@ const NC_TEST: &str = r#"module nc-test {
 
 fn schema() -> &'static Schema {
     static SCHEMA: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
-    let addr = *SCHEMA.get_or_init(|| {
-        let (s, dir) = common::schema_with(&[("nc-test", NC_TEST)], true);
-        std::mem::forget(dir);
-        Box::leak(Box::new(s)) as *const Schema as usize
-    });
-    // SAFETY: leaked above, lives for the whole test process.
-    unsafe { &*(addr as *const Schema) }
+    common::leaked_schema(&SCHEMA, &[("nc-test", NC_TEST)])
 }
 
 struct Ping;

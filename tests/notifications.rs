@@ -39,13 +39,7 @@ const EVENTS: &str = "urn:ietf:params:xml:ns:netconf:notification:1.0";
 
 fn schema() -> &'static Schema {
     static SCHEMA: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
-    let addr = *SCHEMA.get_or_init(|| {
-        let (s, dir) = common::schema_with(&[("ntf-test", NTF_TEST)], true);
-        std::mem::forget(dir);
-        Box::leak(Box::new(s)) as *const Schema as usize
-    });
-    // SAFETY: leaked above, lives for the whole test process.
-    unsafe { &*(addr as *const Schema) }
+    common::leaked_schema(&SCHEMA, &[("ntf-test", NTF_TEST)])
 }
 
 struct Env {

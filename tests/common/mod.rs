@@ -183,6 +183,18 @@ pub fn schema_with(modules: &[(&str, &str)], protocol_modules: bool) -> (Schema,
     (Schema::load(&opts).unwrap(), dir)
 }
 
+/// [`schema_with`] (protocol modules included) made once per test process
+/// in `cell` and leaked: data trees borrow it for `'static`.
+pub fn leaked_schema(cell: &'static std::sync::OnceLock<usize>, modules: &[(&str, &str)]) -> &'static Schema {
+    let addr = *cell.get_or_init(|| {
+        let (s, dir) = schema_with(modules, true);
+        std::mem::forget(dir);
+        Box::leak(Box::new(s)) as *const Schema as usize
+    });
+    // SAFETY: leaked above, lives for the whole test process.
+    unsafe { &*(addr as *const Schema) }
+}
+
 /// splitmix64: enough randomness for test delays and random edits.
 pub struct Rng(pub u64);
 
