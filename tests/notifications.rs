@@ -393,3 +393,39 @@ fn replay_log_survives_a_restart_and_capability_changes_are_noted() {
     let bus = Bus::open(schema(), Some(dir.path()), small).unwrap();
     assert_eq!(bus.logged().iter().map(|e| e.seq).collect::<Vec<_>>(), [2, 3]);
 }
+
+/// An OCC notification (occ-services service-state-change) through the bus
+/// with the default module set: validated, on its module's stream, in JSON.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_occ_notification_goes_through_the_bus() {
+    static SCHEMA: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+    let addr =
+        *SCHEMA.get_or_init(|| Box::leak(Box::new(common::default_schema())) as *const Schema as usize);
+    // SAFETY: leaked above, lives for the whole test process.
+    let schema: &'static Schema = unsafe { &*(addr as *const Schema) };
+    let bus = Bus::in_memory(schema);
+    assert!(bus.streams().iter().any(|s| s.name == "occ-services"));
+    let req = notify::Request {
+        stream: "occ-services".into(),
+        filter: occd::netconf::filter::Filter::All,
+        start: None,
+        stop: None,
+    };
+    let mut sub = bus.subscribe(req, notify::subscription::Encoding::Json).unwrap();
+    let ns = "urn:occd:params:xml:ns:yang:occ-services";
+    let bad = format!("<service-state-change xmlns=\"{ns}\"><service-id>svc-1</service-id><to>nonsense</to></service-state-change>");
+    assert!(bus.send(&bad).is_err());
+    let good = format!(
+        "<service-state-change xmlns=\"{ns}\"><service-id>svc-1</service-id><from>designed</from><to>feasibility-checked</to><cause>operator-request</cause><at>2026-11-24T00:00:00Z</at></service-state-change>"
+    );
+    bus.send(&good).unwrap();
+    match sub.next().await {
+        Some(notify::Item::Event { content, .. }) => {
+            let v: serde_json::Value = serde_json::from_str(&format!("{{{content}}}")).unwrap();
+            let n = &v["occ-services:service-state-change"];
+            assert_eq!(n["service-id"], "svc-1", "{v}");
+            assert_eq!(n["to"], "feasibility-checked", "{v}");
+        }
+        other => panic!("{other:?}"),
+    }
+}

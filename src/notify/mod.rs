@@ -247,15 +247,19 @@ impl Bus {
     pub fn send_against(&self, xml: &str, data: Option<&DataTree<'_>>) -> Result<Arc<Event>, Error> {
         let ctx = self.schema.context();
         let bad = |why: String| Error::invalid_value(why).with_type(ErrorType::Application);
+        let _ = crate::schema::ffi::take_errors(ctx);
         let tree = DataTree::parse_op_string(ctx, xml, DataFormat::XML, DataOperation::NotificationYang)
-            .map_err(|e| bad(format!("not a notification of a loaded module: {e}")))?;
+            .map_err(|e| {
+                let _ = crate::schema::ffi::take_errors(ctx);
+                bad(format!("not a notification of a loaded module: {e}"))
+            })?;
         let root = tree.reference().map_or(std::ptr::null_mut(), |n| n.as_raw());
         let dep = data.and_then(|d| d.reference()).map_or(std::ptr::null_mut(), |n| n.as_raw());
         // SAFETY: both trees are live for the call and of one context.
         if unsafe { crate::schema::ffi::validate_notification(root, dep) }.is_err() {
-            let why = crate::schema::ffi::take_errors(ctx)
-                .first()
-                .map_or_else(|| "invalid notification".to_string(), |e| e.message.clone());
+            let records = crate::schema::ffi::take_errors(ctx);
+            let why =
+                records.last().map_or_else(|| "invalid notification".to_string(), |e| e.message.clone());
             return Err(bad(why));
         }
         let module = tree
