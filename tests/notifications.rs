@@ -173,6 +173,20 @@ async fn config_change_confirmed_commit_and_session_events() {
     b.ok("<commit/>").await;
     let n = notification(&mut sub).await;
     assert!(n.contains("<confirm-event>complete</confirm-event>"), "{n}");
+    // A timeout: the server reverts (changed-by server), then the step,
+    // which carries no session.
+    b.ok(&edit("candidate", r#"<top xmlns="urn:test:ntf"><item><name>e</name></item></top>"#)).await;
+    b.ok("<commit><confirmed/><confirm-timeout>30</confirm-timeout></commit>").await;
+    let n = notification(&mut sub).await;
+    assert_eq!(edits(&n), [(item("e"), "create".to_string())], "{n}");
+    assert!(notification(&mut sub).await.contains("<confirm-event>start</confirm-event>"));
+    let later = tokio::time::Instant::now() + Duration::from_secs(31);
+    env.server.ds.expire_confirmed_commit(later).expect("a pending commit").unwrap();
+    let n = notification(&mut sub).await;
+    assert_eq!(edits(&n), [(item("e"), "delete".to_string())], "{n}");
+    assert!(n.contains("<changed-by><server/></changed-by>"), "{n}");
+    let n = notification(&mut sub).await;
+    assert!(n.contains("<netconf-confirmed-commit xmlns=\"urn:ietf:params:xml:ns:yang:ietf-netconf-notifications\"><confirm-event>timeout</confirm-event></netconf-confirmed-commit>"), "{n}");
 
     // Session ends: closed, and killed by another session.
     let mut c = Client::connect(&env.server, true).await;
