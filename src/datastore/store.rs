@@ -610,6 +610,12 @@ impl Datastores {
         read(&self.inner.principals).get(&session).cloned()
     }
 
+    /// Sends the change event of a commit or edit, with who made it.
+    fn publish_change(&self, txid: u64, datastore: Datastore, session: SessionId, changes: Arc<Vec<Change>>) {
+        let by = self.principal(session);
+        let _ = self.inner.events.send(ChangeEvent { txid, datastore, session, by, changes });
+    }
+
     fn confirm_event(&self, step: ConfirmStep, session: Option<SessionId>, timeout: Option<u32>) {
         let by = session.and_then(|s| self.principal(s));
         let _ = self.inner.confirm_events.send(ConfirmEvent { step, by, timeout });
@@ -777,13 +783,7 @@ impl Datastores {
         if let Some(log) = &mut state.log {
             log.extend(edits);
         }
-        let _ = self.inner.events.send(ChangeEvent {
-            txid: running.txid,
-            datastore: Datastore::Candidate,
-            session,
-            by: self.principal(session),
-            changes: changes.clone(),
-        });
+        self.publish_change(running.txid, Datastore::Candidate, session, changes.clone());
         Ok(CommitInfo { txid: running.txid, changes })
     }
 
@@ -872,22 +872,18 @@ impl Datastores {
         if let Err(e) = self.save_confirmed(&w) {
             warn!(error = %e, "cannot save the confirmed-commit state");
         }
-        let secs = || Some(params.timeout.unwrap_or(super::confirmed::DEFAULT_TIMEOUT).as_secs() as u32);
-        match outcome {
-            CommitOutcome::Started { .. } => {
-                info!(session, txid = info.txid, "confirmed commit pending");
-                self.confirm_event(ConfirmStep::Start, Some(session), secs());
-            }
-            CommitOutcome::Extended { .. } => {
-                info!(session, txid = info.txid, "confirmed commit pending");
-                self.confirm_event(ConfirmStep::Extend, Some(session), secs());
-            }
-            CommitOutcome::Confirmed => {
-                info!(session, "confirmed commit confirmed");
-                self.confirm_event(ConfirmStep::Complete, Some(session), None);
-            }
-            CommitOutcome::Plain => {}
+        let secs = Some(params.timeout.unwrap_or(super::confirmed::DEFAULT_TIMEOUT).as_secs() as u32);
+        let (step, timeout) = match outcome {
+            CommitOutcome::Started { .. } => (ConfirmStep::Start, secs),
+            CommitOutcome::Extended { .. } => (ConfirmStep::Extend, secs),
+            CommitOutcome::Confirmed => (ConfirmStep::Complete, None),
+            CommitOutcome::Plain => return Ok(info),
+        };
+        match step {
+            ConfirmStep::Complete => info!(session, "confirmed commit confirmed"),
+            _ => info!(session, txid = info.txid, "confirmed commit pending"),
         }
+        self.confirm_event(step, Some(session), timeout);
         Ok(info)
     }
 
@@ -1102,13 +1098,7 @@ impl Datastores {
         tree: Option<DataTree<'static>>,
     ) -> Result<(), Errors> {
         self.write_startup_tree(w, tree)?;
-        let _ = self.inner.events.send(ChangeEvent {
-            txid: self.running().txid,
-            datastore: Datastore::Startup,
-            session,
-            by: self.principal(session),
-            changes: Arc::new(Vec::new()),
-        });
+        self.publish_change(self.running().txid, Datastore::Startup, session, Arc::new(Vec::new()));
         Ok(())
     }
 
@@ -1322,15 +1312,7 @@ impl Datastores {
         // 5. Publish.
         let old = std::mem::replace(&mut *write(&self.inner.running), snapshot.clone());
         w.spare = Some(Spare { snapshot: old, delta });
-        if self.inner.events.receiver_count() > 0 {
-            let _ = self.inner.events.send(ChangeEvent {
-                txid,
-                datastore: Datastore::Running,
-                session,
-                by: self.principal(session),
-                changes: changes.clone(),
-            });
-        }
+        self.publish_change(txid, Datastore::Running, session, changes.clone());
 
         // 6. Apply hooks (told, cannot veto).
         if !hooks.is_empty() {
