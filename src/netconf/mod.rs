@@ -102,6 +102,12 @@ pub struct SessionEntry {
     pub transport: &'static str,
     pub source_host: Option<SocketAddr>,
     pub login_time: SystemTime,
+    pub handles: SessionHandles,
+}
+
+/// What the server and a session's task share about the session.
+#[derive(Debug, Clone, Default)]
+pub struct SessionHandles {
     pub counters: Arc<Counters>,
     pub kill: Arc<Notify>,
     /// The session that killed this one (0: none).
@@ -114,10 +120,9 @@ pub struct SessionEntry {
 #[derive(Debug)]
 pub struct Opened {
     pub id: SessionId,
-    pub counters: Arc<Counters>,
-    pub kill: Arc<Notify>,
-    pub killed_by: Arc<AtomicU32>,
-    pub subscribed: Arc<AtomicBool>,
+    pub handles: SessionHandles,
+    /// Who the session is, as its notifications name it.
+    pub who: Principal,
 }
 
 /// One session as ietf-netconf-monitoring lists it.
@@ -217,13 +222,7 @@ impl Server {
             return None;
         }
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
-        let opened = Opened {
-            id,
-            counters: Arc::new(Counters::default()),
-            kill: Arc::new(Notify::new()),
-            killed_by: Arc::new(AtomicU32::new(0)),
-            subscribed: Arc::new(AtomicBool::new(false)),
-        };
+        let handles = SessionHandles::default();
         sessions.insert(
             id,
             SessionEntry {
@@ -231,41 +230,33 @@ impl Server {
                 transport: "netconf-ssh",
                 source_host,
                 login_time: SystemTime::now(),
-                counters: opened.counters.clone(),
-                kill: opened.kill.clone(),
-                killed_by: opened.killed_by.clone(),
-                subscribed: opened.subscribed.clone(),
+                handles: handles.clone(),
             },
         );
         drop(sessions);
         self.in_sessions.fetch_add(1, Ordering::Relaxed);
-        let who = principal(id, user, source_host);
+        let who =
+            Principal { user: user.to_string(), session_id: id, source_host: source_host.map(|a| a.ip()) };
         self.bus.publish(events::MODULE, events::session_start(&who));
-        self.ds.set_principal(id, Some(who));
-        Some(opened)
+        self.ds.set_principal(id, Some(who.clone()));
+        Some(Opened { id, handles, who })
     }
 
     /// Forgets a session and releases what it held (locks, its candidate
     /// changes under lock, a non-persistent confirmed commit), then sends
     /// netconf-session-end.
-    pub fn close_session(
-        &self,
-        id: SessionId,
-        user: &str,
-        source_host: Option<SocketAddr>,
-        why: Termination,
-    ) {
+    pub fn close_session(&self, who: &Principal, why: Termination) {
+        let id = who.session_id;
         self.sessions().remove(&id);
         self.ds.session_ended(id);
         self.ds.set_principal(id, None);
-        let who = principal(id, user, source_host);
-        self.bus.publish(events::MODULE, events::session_end(&who, why));
+        self.bus.publish(events::MODULE, events::session_end(who, why));
     }
 
     /// Marks `id` as subscribed; false if it already was (RFC 5277: one
     /// subscription per session).
     pub(crate) fn claim_subscription(&self, id: SessionId) -> bool {
-        self.sessions().get(&id).is_some_and(|e| !e.subscribed.swap(true, Ordering::SeqCst))
+        self.sessions().get(&id).is_some_and(|e| !e.handles.subscribed.swap(true, Ordering::SeqCst))
     }
 
     /// `<kill-session>` from session `by`: ends session `id` now. Its locks
@@ -274,8 +265,8 @@ impl Server {
         let entry = self.sessions().remove(&id);
         match entry {
             Some(e) => {
-                e.killed_by.store(by, Ordering::SeqCst);
-                e.kill.notify_one();
+                e.handles.killed_by.store(by, Ordering::SeqCst);
+                e.handles.kill.notify_one();
                 self.dropped_sessions.fetch_add(1, Ordering::Relaxed);
                 self.ds.session_ended(id);
                 true
@@ -318,7 +309,7 @@ impl Server {
             .sessions()
             .iter()
             .map(|(id, e)| {
-                let c = &e.counters;
+                let c = &e.handles.counters;
                 SessionView {
                     id: *id,
                     user: e.user.clone(),
@@ -335,11 +326,6 @@ impl Server {
         v.sort_by_key(|s| s.id);
         v
     }
-}
-
-/// Who a NETCONF session is, for notifications.
-fn principal(id: SessionId, user: &str, source_host: Option<SocketAddr>) -> Principal {
-    Principal { user: user.to_string(), session_id: id, source_host: source_host.map(|a| a.ip()) }
 }
 
 fn read<T>(l: &RwLock<T>) -> std::sync::RwLockReadGuard<'_, T> {

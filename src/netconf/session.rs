@@ -74,15 +74,11 @@ where
     };
     let id = opened.id;
     info!(session = id, %user, peer = ?peer, "NETCONF session started");
-    let (reason, mut why) = serve(&server, &mut stream, &opened, &user).await;
-    let killer = opened.killed_by.load(Ordering::SeqCst);
-    if killer != 0 {
-        why = Termination::Killed(killer);
-    }
+    let (reason, why) = serve(&server, &mut stream, &opened, &user).await;
     // Locks and the session's slot are released before the client sees the
     // end of the stream.
     let srv = server.clone();
-    let _ = tokio::task::spawn_blocking(move || srv.close_session(id, &user, peer, why)).await;
+    let _ = tokio::task::spawn_blocking(move || srv.close_session(&opened.who, why)).await;
     let _ = stream.flush().await;
     let _ = stream.shutdown().await;
     info!(session = id, "NETCONF session ended: {reason}");
@@ -105,7 +101,7 @@ async fn serve<S>(
 where
     S: AsyncRead + AsyncWrite + Unpin,
 {
-    let (id, counters, kill) = (opened.id, &*opened.counters, &*opened.kill);
+    let (id, counters, kill) = (opened.id, &*opened.handles.counters, &*opened.handles.kill);
     let mut sub: Option<Subscription> = None;
     let hello = encode(Framing::Eom, server_hello(server, id).as_bytes());
     if let Err(e) = stream.write_all(&hello).await {
@@ -198,10 +194,13 @@ where
                 Some(Ok(n)) => decoder.push(&buf[..n]),
                 Some(Err(e)) => return (format!("read failed: {e}"), Termination::Dropped),
             },
-            _ = kill.notified() => return ("killed by kill-session".into(), Termination::Other),
+            _ = kill.notified() => {
+                let by = opened.handles.killed_by.load(Ordering::SeqCst);
+                return ("killed by kill-session".into(), Termination::Killed(by));
+            }
             item = next_event(&mut sub) => {
                 let framing = decoder.framing();
-                if let Err(why) = deliver(server, stream, framing, item, &mut sub, counters, &opened.subscribed).await {
+                if let Err(why) = deliver(server, stream, framing, item, &mut sub, counters, &opened.handles.subscribed).await {
                     return (why, Termination::Other);
                 }
             }
