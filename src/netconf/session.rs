@@ -28,7 +28,8 @@ use super::xml;
 use super::{Server, BASE_1_0, BASE_1_1, BASE_NS};
 use crate::error::{xml_text, Error, ErrorType};
 use crate::notify::events::Termination;
-use crate::notify::{self, Item, Subscription};
+use crate::notify::subscription::Encoding;
+use crate::notify::{Item, Subscription};
 
 /// The server hello for session `id`.
 pub fn server_hello(server: &Server, id: u32) -> String {
@@ -219,21 +220,16 @@ async fn deliver<S: AsyncWrite + Unpin>(
     counters: &super::Counters,
     subscribed: &AtomicBool,
 ) -> Result<(), String> {
-    let now = std::time::SystemTime::now();
+    // The end of the subscription (its stop time passed): the session may
+    // subscribe again.
+    if matches!(item, None | Some(Item::Complete)) {
+        *sub = None;
+        subscribed.store(false, Ordering::SeqCst);
+    }
     let msg = match item {
-        Some(Item::Event { time, content }) => notify::netconf_message(time, &content),
-        Some(Item::ReplayComplete) => notify::netconf_message(now, &notify::complete_xml(true)),
-        Some(Item::Complete) => {
-            *sub = None;
-            subscribed.store(false, Ordering::SeqCst);
-            notify::netconf_message(now, &notify::complete_xml(false))
-        }
         Some(Item::Ended(why)) => return Err(format!("notification subscriber too slow: {why}")),
-        None => {
-            *sub = None;
-            subscribed.store(false, Ordering::SeqCst);
-            return Ok(());
-        }
+        Some(item) => item.message(Encoding::Xml).unwrap_or_default(),
+        None => return Ok(()),
     };
     let limit = server.bus.limits().write_timeout;
     let write = async {

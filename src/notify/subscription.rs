@@ -54,6 +54,32 @@ pub enum Item {
     Ended(String),
 }
 
+impl Item {
+    /// The notification message of this item in `encoding`: a
+    /// `<notification>` element or an `ietf-restconf:notification` object
+    /// with its eventTime (the end markers get the current time); `None`
+    /// for `Ended`, which has no message.
+    pub fn message(&self, encoding: Encoding) -> Option<String> {
+        let now = SystemTime::now();
+        let (time, content) = match self {
+            Item::Event { time, content } => (*time, content.to_string()),
+            Item::ReplayComplete | Item::Complete => {
+                let replay = matches!(self, Item::ReplayComplete);
+                let c = match encoding {
+                    Encoding::Xml => super::complete_xml(replay),
+                    Encoding::Json => super::complete_json(replay),
+                };
+                (now, c)
+            }
+            Item::Ended(_) => return None,
+        };
+        Some(match encoding {
+            Encoding::Xml => super::netconf_message(time, &content),
+            Encoding::Json => super::json_message(time, &content),
+        })
+    }
+}
+
 pub struct Subscription {
     bus: Arc<Bus>,
     stream: String,

@@ -146,25 +146,17 @@ fn sse_event(text: &str) -> Bytes {
 /// Moves the subscription's items into the response body until it ends,
 /// the client goes away, or the client stops reading.
 async fn pump(mut sub: Subscription, enc: Encoding, tx: mpsc::Sender<Bytes>, timeout: std::time::Duration) {
-    let message = |time: SystemTime, content: &str| match enc {
-        Encoding::Xml => notify::netconf_message(time, content),
-        Encoding::Json => notify::json_message(time, content),
-    };
-    let complete = |replay: bool| match enc {
-        Encoding::Xml => notify::complete_xml(replay),
-        Encoding::Json => notify::complete_json(replay),
-    };
     loop {
         let item = tokio::select! {
             item = sub.next() => item,
             _ = tx.closed() => return,
         };
-        let (frame, last) = match item {
-            Some(Item::Event { time, content }) => (sse_event(&message(time, &content)), false),
-            Some(Item::ReplayComplete) => (sse_event(&message(SystemTime::now(), &complete(true))), false),
-            Some(Item::Complete) => (sse_event(&message(SystemTime::now(), &complete(false))), true),
-            Some(Item::Ended(why)) => (Bytes::from(format!(": occd: {why}\n\n")), true),
-            None => return,
+        let Some(item) = item else { return };
+        let last = matches!(item, Item::Complete | Item::Ended(_));
+        let frame = match (&item, item.message(enc)) {
+            (Item::Ended(why), _) => Bytes::from(format!(": occd: {why}\n\n")),
+            (_, Some(m)) => sse_event(&m),
+            (_, None) => return,
         };
         match tokio::time::timeout(timeout, tx.send(frame)).await {
             Ok(Ok(())) => {}
