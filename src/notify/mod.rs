@@ -248,11 +248,8 @@ impl Bus {
         let ctx = self.schema.context();
         let bad = |why: String| Error::invalid_value(why).with_type(ErrorType::Application);
         let _ = crate::schema::ffi::take_errors(ctx);
-        let tree = DataTree::parse_op_string(ctx, xml, DataFormat::XML, DataOperation::NotificationYang)
-            .map_err(|e| {
-                let _ = crate::schema::ffi::take_errors(ctx);
-                bad(format!("not a notification of a loaded module: {e}"))
-            })?;
+        let tree = parse_content(self.schema, xml)
+            .map_err(|e| bad(format!("not a notification of a loaded module: {e}")))?;
         let root = tree.reference().map_or(std::ptr::null_mut(), |n| n.as_raw());
         let dep = data.and_then(|d| d.reference()).map_or(std::ptr::null_mut(), |n| n.as_raw());
         // SAFETY: both trees are live for the call and of one context.
@@ -360,10 +357,14 @@ fn print(tree: &DataTree<'_>, json: bool) -> Result<String, String> {
     crate::datastore::print_tree(tree, format, flags).map_err(|e| format!("{e:?}"))
 }
 
-/// Parses notification content (XML) into a libyang tree.
+/// Parses notification content (XML) into a libyang tree (not validated);
+/// a failure leaves no libyang error records behind.
 pub fn parse_content(schema: &'static Schema, xml: &str) -> Result<DataTree<'static>, String> {
-    DataTree::parse_op_string(schema.context(), xml, DataFormat::XML, DataOperation::NotificationYang)
-        .map_err(|e| e.to_string())
+    let ctx = schema.context();
+    DataTree::parse_op_string(ctx, xml, DataFormat::XML, DataOperation::NotificationYang).map_err(|e| {
+        let _ = crate::schema::ffi::take_errors(ctx);
+        e.to_string()
+    })
 }
 
 /// Notification content printed as RFC 7951 JSON members (no braces).
