@@ -35,6 +35,7 @@ pub struct Config {
     pub netconf: NetconfConfig,
     pub restconf: RestconfConfig,
     pub notifications: NotificationsConfig,
+    pub nacm: NacmConfig,
     /// Users allowed to log in. Empty: one `admin` user whose password is
     /// generated on first start and kept in `<data-dir>/admin-password`.
     pub users: Vec<UserConfig>,
@@ -49,6 +50,7 @@ impl Default for Config {
             netconf: NetconfConfig::default(),
             restconf: RestconfConfig::default(),
             notifications: NotificationsConfig::default(),
+            nacm: NacmConfig::default(),
             users: Vec::new(),
         }
     }
@@ -226,6 +228,46 @@ impl NotificationsConfig {
                 .then(|| std::time::Duration::from_secs(self.replay_max_age_secs)),
             queue: size(self.subscriber_queue).max(1),
             write_timeout: std::time::Duration::from_secs(self.write_timeout_secs.max(1)),
+        }
+    }
+}
+
+/// Access control (RFC 8341). The rules themselves are data in running
+/// (`/ietf-netconf-acm:nacm`); these settings are what cannot be.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case", default)]
+pub struct NacmConfig {
+    /// The user whose sessions bypass access control (RFC 8341 §3.3.3
+    /// recovery session). Empty: no recovery user.
+    pub recovery_user: String,
+    /// On first start (an empty running datastore), install the default
+    /// rules: group `admin` (user admin) with full access and a read-only
+    /// example group `operator`.
+    pub default_rules: bool,
+}
+
+impl Default for NacmConfig {
+    fn default() -> Self {
+        NacmConfig { recovery_user: "admin".into(), default_rules: true }
+    }
+}
+
+impl Config {
+    /// The NACM settings: recovery user and each user's groups from the
+    /// config (the default `admin` user is in group `admin`).
+    pub fn nacm_settings(&self) -> crate::nacm::Settings {
+        let mut user_groups = std::collections::HashMap::new();
+        if self.users.is_empty() {
+            user_groups.insert("admin".to_string(), vec!["admin".to_string()]);
+        }
+        for u in &self.users {
+            user_groups.insert(u.name.clone(), u.groups.clone());
+        }
+        let r = self.nacm.recovery_user.trim();
+        crate::nacm::Settings {
+            recovery_user: (!r.is_empty()).then(|| r.to_string()),
+            user_groups,
+            off: false,
         }
     }
 }

@@ -149,7 +149,13 @@ pub async fn run(config: &Config, schema: Schema, data_dir: &DataDir) -> Result<
     // (RPC handlers, monitoring), so it exists even when NETCONF does not
     // listen.
     let bus = crate::notify::Bus::open(schema, Some(data_dir.path()), config.notifications.limits())?;
-    let server = netconf::Server::with_bus(ds.clone(), limits, bus.clone());
+    if config.nacm.default_rules {
+        let ds2 = ds.clone();
+        tokio::task::spawn_blocking(move || crate::nacm::install_default_rules(&ds2))
+            .await
+            .map_err(|e| format!("nacm: {e}"))??;
+    }
+    let server = netconf::Server::with_access(ds.clone(), limits, bus.clone(), config.nacm_settings());
     crate::notify::events::note_capabilities(&bus, data_dir.path(), server.capabilities())?;
     let auth_delay = Duration::from_millis(nc.auth_failure_delay_ms);
     if nc.enabled {

@@ -301,7 +301,26 @@ pub fn apply_edits(
     target: &mut DataTree<'_>,
     edits: &[(&DataTree<'_>, DefaultOperation)],
 ) -> Result<Vec<Change>, (usize, Error)> {
+    apply_edits_guarded(target, edits, &|_, _| Ok(()))
+}
+
+/// A check of an applied edit before it is kept: the edited tree (its
+/// first top-level node) and the changes; a refusal names the change.
+pub type Guard<'g> = &'g dyn Fn(RawNode, &[Change]) -> Verdict;
+
+/// A guard's answer: a refusal names the change (its index) and the error.
+pub type Verdict = Result<(), (usize, Error)>;
+
+/// [`apply_edits`], with `guard` asked after the last edit: when it refuses
+/// (access control), the edit that made the refused change is reported and
+/// `target` is left exactly as it was.
+pub fn apply_edits_guarded(
+    target: &mut DataTree<'_>,
+    edits: &[(&DataTree<'_>, DefaultOperation)],
+    guard: Guard<'_>,
+) -> Result<Vec<Change>, (usize, Error)> {
     let ctx = target.context();
+    let mut ends = Vec::with_capacity(edits.len());
     // Take the tree out of `target` so that top-level nodes can be added and
     // removed (`DataTree` keeps a pointer to its first node).
     let root = std::mem::replace(target, DataTree::new(ctx)).into_raw();
@@ -322,6 +341,13 @@ pub fn apply_edits(
             }
             // SAFETY: as above.
             e = unsafe { ffi::node_next(e) };
+        }
+        ends.push(ed.changes.len());
+    }
+    if result.is_ok() {
+        if let Err((change, err)) = guard(ed.root, &ed.changes) {
+            let edit = ends.iter().position(|&end| change < end).unwrap_or(edits.len().saturating_sub(1));
+            result = Err((edit, err));
         }
     }
     // SAFETY: the undo log holds nodes of the target (or unlinked from it).

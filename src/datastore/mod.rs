@@ -15,5 +15,5 @@ pub mod store;
 
 pub use store::{
     print_tree, ChangeEvent, CommitInfo, CommitView, ConfirmEvent, ConfirmStep, Datastore, Datastores,
-    EditFailure, Hook, Options, Precondition, Principal, Snapshot, StateProvider, TestOption,
+    EditFailure, Hook, Options, Precondition, Principal, Snapshot, StateProvider, TestOption, WriteGuard,
 };

@@ -158,7 +158,7 @@ impl Snapshot {
         print_tree(&self.tree, format, flags)
     }
 
-    fn root(&self) -> RawNode {
+    pub fn root(&self) -> RawNode {
         self.tree.raw()
     }
 }
@@ -258,6 +258,18 @@ pub trait Hook: Send + Sync + 'static {
     fn apply(&self, _view: &CommitView) {}
 }
 
+/// Decides whether a session may make an edit's changes (access control,
+/// RFC 8341 §3.4.5). Asked with the edited tree before validation; a
+/// refusal leaves the datastore unchanged.
+pub trait WriteGuard: Send + Sync + 'static {
+    /// `who`: the session's principal (`None`: the server itself). `root`:
+    /// the edited tree's first top-level node. A refusal names the change.
+    ///
+    /// # Safety
+    /// `root` is NULL or a live node of a tree nobody else uses meanwhile.
+    unsafe fn check(&self, who: Option<&Principal>, root: RawNode, changes: &[Change]) -> edit::Verdict;
+}
+
 /// Supplies config false data for the operational datastore.
 pub trait StateProvider: Send + Sync + 'static {
     fn name(&self) -> &str;
@@ -332,6 +344,8 @@ struct Inner {
     /// Who each registered session id is (see [`Datastores::set_principal`]).
     principals: RwLock<std::collections::HashMap<SessionId, Arc<Principal>>>,
     hooks: RwLock<Vec<Arc<dyn Hook>>>,
+    /// Access control of writes (NACM), asked before validation.
+    guard: RwLock<Option<Arc<dyn WriteGuard>>>,
     providers: RwLock<Vec<Arc<dyn StateProvider>>>,
     options: Options,
     dropper: mpsc::Sender<Box<dyn Send>>,
@@ -489,6 +503,7 @@ impl Datastores {
                 confirm_events,
                 principals: RwLock::new(std::collections::HashMap::new()),
                 hooks: RwLock::new(Vec::new()),
+                guard: RwLock::new(None),
                 providers: RwLock::new(Vec::new()),
                 options,
                 dropper: drop_tx,
@@ -625,6 +640,34 @@ impl Datastores {
         write(&self.inner.hooks).push(hook);
     }
 
+    /// Sets the access control of writes.
+    pub fn set_write_guard(&self, guard: Arc<dyn WriteGuard>) {
+        *write(&self.inner.guard) = Some(guard);
+    }
+
+    /// `guard` for edits of `session`: the registered write guard with the
+    /// session's principal.
+    fn guard_of(&self, session: SessionId) -> Option<impl Fn(RawNode, &[Change]) -> edit::Verdict> {
+        let guard = read(&self.inner.guard).clone()?;
+        let who = self.principal(session);
+        // SAFETY: the guard is called with the tree being edited under the
+        // writer lock (apply_edits_guarded, transact, check_replace).
+        Some(move |root: RawNode, changes: &[Change]| unsafe { guard.check(who.as_deref(), root, changes) })
+    }
+
+    /// Applies `edits` to `tree` with the write guard of `session`.
+    fn apply_guarded(
+        &self,
+        session: SessionId,
+        tree: &mut DataTree<'static>,
+        edits: &[(&DataTree<'static>, DefaultOperation)],
+    ) -> Result<Vec<Change>, (usize, Error)> {
+        match self.guard_of(session) {
+            Some(g) => edit::apply_edits_guarded(tree, edits, &g),
+            None => edit::apply_edits(tree, edits),
+        }
+    }
+
     pub fn add_state_provider(&self, provider: Arc<dyn StateProvider>) {
         write(&self.inner.providers).push(provider);
     }
@@ -732,7 +775,8 @@ impl Datastores {
         };
         if test_option == TestOption::TestOnly {
             let mut copy = self.candidate().tree.duplicate().map_err(|e| op_failed(format!("copy: {e}")))?;
-            let r = edit::apply_edits(&mut copy, &refs)
+            let r = self
+                .apply_guarded(session, &mut copy, &refs)
                 .map_err(&mut failed)
                 .and_then(|changes| validate_tree(ctx, &mut copy).map(|_| changes));
             self.free_later(copy);
@@ -756,7 +800,7 @@ impl Datastores {
             snap = Arc::new(Snapshot { tree, txid: running.txid, time: snap.time });
         }
         let result = match Arc::get_mut(&mut snap) {
-            Some(own) => edit::apply_edits(&mut own.tree, &refs).map_err(&mut failed),
+            Some(own) => self.apply_guarded(session, &mut own.tree, &refs).map_err(&mut failed),
             None => Err(op_failed("candidate is shared")),
         };
         drop(refs);
@@ -1076,17 +1120,34 @@ impl Datastores {
                 self.transact(&mut w, session, Work::Replace(tree), TestOption::TestThenSet)
             }
             Datastore::Candidate => {
+                self.check_replace(session, self.candidate().root(), &tree)?;
                 self.set_candidate_tree(&mut w, tree);
                 Ok(CommitInfo { txid: self.running().txid, changes: Arc::new(Vec::new()) })
             }
             Datastore::Startup if self.inner.options.startup => {
                 let mut tree = tree;
+                let old = self.snapshot(Datastore::Startup);
+                self.check_replace(session, old.as_ref().map_or(std::ptr::null_mut(), |s| s.root()), &tree)?;
                 validate_tree(ctx, &mut tree)?;
                 self.write_startup(&w, session, Some(tree))?;
                 Ok(CommitInfo { txid: self.running().txid, changes: Arc::new(Vec::new()) })
             }
             _ => Err(not_writable(target)),
         }
+    }
+
+    /// Asks the write guard about replacing the tree at `old` with `new`.
+    fn check_replace(&self, session: SessionId, old: RawNode, new: &DataTree<'static>) -> Result<(), Errors> {
+        let Some(g) = self.guard_of(session) else { return Ok(()) };
+        // SAFETY: both trees are live and not modified meanwhile.
+        let changes = unsafe {
+            let d =
+                ffi::diff_siblings(old, new.raw()).map_err(|e| op_failed(format!("diff (libyang {e})")))?;
+            let c = diff_changes(d, new.raw());
+            ffi::free_siblings(d);
+            c
+        };
+        g(new.raw(), &changes).map_err(|(_, e)| Errors::from(e))
     }
 
     /// Replaces (or with `None` deletes) startup; the change event lists
@@ -1197,7 +1258,7 @@ impl Datastores {
                 let mut tree = self.working_tree(w, &published)?;
                 let refs: Vec<_> = list.iter().map(|(t, d)| (t, *d)).collect();
                 // A failed sequence leaves the tree as it was.
-                let r = edit::apply_edits(&mut tree, &refs).map_err(|(i, e)| {
+                let r = self.apply_guarded(session, &mut tree, &refs).map_err(|(i, e)| {
                     w.failed_edit = Some(i);
                     (Errors::from(e), true)
                 });
@@ -1220,6 +1281,10 @@ impl Datastores {
                         Err(e) => Err((op_failed(format!("diff (libyang {e})")), false)),
                     }
                 };
+                let changes = changes.and_then(|c| match self.guard_of(session) {
+                    Some(g) => g(new.raw(), &c).map(|()| c).map_err(|(_, e)| (Errors::from(e), false)),
+                    None => Ok(c),
+                });
                 (new, changes)
             }
         };

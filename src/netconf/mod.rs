@@ -32,6 +32,7 @@ use tokio::sync::Notify;
 use crate::datastore::confirmed::SessionId;
 use crate::datastore::{Datastore, Datastores, Principal};
 use crate::error::Errors;
+use crate::nacm::{self, Nacm};
 use crate::notify::events::{self, Termination};
 use crate::notify::Bus;
 use crate::schema::Schema;
@@ -156,6 +157,8 @@ pub struct Server {
     handlers: RwLock<HashMap<(String, String), Arc<dyn RpcHandler>>>,
     lock_times: Mutex<HashMap<Datastore, (SessionId, SystemTime)>>,
     print_cache: Mutex<Option<(ops::PrintKey, Arc<Vec<u8>>)>>,
+    /// Access control (RFC 8341), shared with RESTCONF and the subscriptions.
+    pub nacm: Arc<Nacm>,
 }
 
 impl Server {
@@ -168,6 +171,18 @@ impl Server {
     /// A server publishing to `bus`. Inside a tokio runtime this also
     /// starts the RFC 6470 producer (config-change, confirmed-commit).
     pub fn with_bus(ds: Datastores, limits: Limits, bus: Arc<Bus>) -> Arc<Server> {
+        Server::with_access(ds, limits, bus, nacm::Settings { off: true, ..Default::default() })
+    }
+
+    /// A server publishing to `bus` and enforcing NACM with `access`
+    /// (unless it is off): writes are checked by the datastore's write
+    /// guard, operations, reads and notifications by the protocol layers.
+    pub fn with_access(ds: Datastores, limits: Limits, bus: Arc<Bus>, access: nacm::Settings) -> Arc<Server> {
+        let nacm = Nacm::new(ds.clone(), access);
+        if !nacm.is_off() {
+            ds.set_write_guard(nacm.clone());
+            ds.add_state_provider(Arc::new(nacm::CountersProvider::new(nacm.clone())));
+        }
         let capabilities = capabilities(ds.schema());
         let _ = events::spawn(bus.clone(), &ds);
         let server = Arc::new(Server {
@@ -185,6 +200,7 @@ impl Server {
             handlers: RwLock::new(HashMap::new()),
             lock_times: Mutex::new(HashMap::new()),
             print_cache: Mutex::new(None),
+            nacm,
         });
         server.ds.add_state_provider(Arc::new(monitoring::Provider::new(Arc::downgrade(&server))));
         server.ds.add_state_provider(Arc::new(monitoring::StreamsProvider::new(server.bus.clone())));

@@ -167,7 +167,8 @@ pub fn handle(server: &Server, session: SessionId, user: &str, msg: &[u8]) -> Ha
             )
         }
     };
-    let ctx = Ctx { server, session, user, source: text };
+    let subject = server.nacm.subject(user);
+    let ctx = Ctx { server, session, user, source: text, subject };
     let adopted;
     let op = if op.ns.is_none() {
         adopted = adopt_base_namespace(op);
@@ -283,15 +284,39 @@ struct Ctx<'a> {
     user: &'a str,
     /// The whole message (element spans point into it).
     source: &'a str,
+    /// What the user may do (NACM).
+    subject: Arc<crate::nacm::Subject>,
 }
 
 type OpResult = Result<Content, Errors>;
 
+/// The module of a built-in operation (the ones dispatched here rather
+/// than by [`run_operation`]), for its exec check.
+fn builtin_module(op: &Element) -> Option<&'static str> {
+    match (op.ns.as_deref()?, op.local.as_str()) {
+        (BASE_NS, _) => Some("ietf-netconf"),
+        (MONITORING_NS, "get-schema") => Some("ietf-netconf-monitoring"),
+        (NMDA_NS, "get-data" | "edit-data") => Some("ietf-netconf-nmda"),
+        (crate::notify::NOTIFICATION_NS, "create-subscription") => Some("notifications"),
+        _ => None,
+    }
+}
+
 fn dispatch(c: &Ctx<'_>, op: &Element) -> OpResult {
+    if let Some(module) = builtin_module(op) {
+        if !c.subject.may_exec(module, &op.local, None) {
+            c.subject.count_denied_operation();
+            return Err(Errors::from(operation_denied(
+                &format!("/{module}:{}", op.local),
+                c.user,
+                &op.local,
+            )));
+        }
+    }
     match op.ns.as_deref() {
         Some(BASE_NS) => match op.local.as_str() {
-            "get" => get(c, op),
-            "get-config" => get_config(c, op),
+            "get" => readable(c, get(c, op)),
+            "get-config" => readable(c, get_config(c, op)),
             "edit-config" => edit_config(c, op),
             "copy-config" => copy_config(c, op),
             "delete-config" => delete_config(c, op),
@@ -313,7 +338,7 @@ fn dispatch(c: &Ctx<'_>, op: &Element) -> OpResult {
             _ => Err(unknown_operation(op)),
         },
         Some(MONITORING_NS) if op.local == "get-schema" => get_schema(c, op),
-        Some(NMDA_NS) if op.local == "get-data" => get_data(c, op),
+        Some(NMDA_NS) if op.local == "get-data" => readable(c, get_data(c, op)),
         Some(NMDA_NS) if op.local == "edit-data" => edit_data(c, op),
         Some(YANG_NS) if op.local == "action" => action(c, op),
         Some(crate::notify::NOTIFICATION_NS) if op.local == "create-subscription" => {
@@ -458,6 +483,36 @@ fn filtered(
     Ok(data_content(ns, tree, PRINT | wd))
 }
 
+/// What the user may read of a retrieval's content (RFC 8341 §3.4.5:
+/// denied nodes are silently left out). A snapshot readable whole is kept
+/// as is (printed in place); otherwise its readable part is copied.
+fn readable(c: &Ctx<'_>, content: OpResult) -> OpResult {
+    let content = content?;
+    if c.subject.unrestricted() {
+        return Ok(content);
+    }
+    let ctx = c.server.schema().context();
+    let Content::Data { ns, tree, flags, cache } = content else { return Ok(content) };
+    let tree = match tree {
+        // SAFETY: a snapshot is never modified; the copy is ours.
+        TreeRef::Snapshot(snap) => unsafe {
+            if c.subject.reads_all(snap.root()) {
+                return Ok(Content::Data { ns, tree: TreeRef::Snapshot(snap), flags, cache });
+            }
+            let copy = c.subject.readable_copy(snap.root()).map_err(|e| {
+                let _ = ffi::take_errors(ctx);
+                Errors::from(Error::operation_failed(format!(
+                    "copying the readable data failed (libyang {e})"
+                )))
+            })?;
+            tree_of(ctx, copy)
+        },
+        // SAFETY: the selection is ours.
+        TreeRef::Owned(t) => tree_of(ctx, unsafe { c.subject.prune(t.into_raw()) }),
+    };
+    Ok(data_content(ns, TreeRef::Owned(tree), flags))
+}
+
 fn data_content(ns: &'static str, tree: TreeRef, flags: DataPrinterFlags) -> Content {
     if tree.tree().reference().is_none() {
         Content::Empty(ns)
@@ -475,7 +530,13 @@ fn get_config(c: &Ctx<'_>, op: &Element) -> OpResult {
     let filter = filter::parse(c.server.schema().context(), op.child(BASE_NS, "filter"))?;
     match c.server.ds.snapshot(ds) {
         // The whole of running: printed once per transaction.
-        Some(snap) if ds == Datastore::Running && filter == Filter::All => {
+        // (Only for a user who may read all of it: the cache holds one view.)
+        // SAFETY: a snapshot is never modified.
+        Some(snap)
+            if ds == Datastore::Running
+                && filter == Filter::All
+                && unsafe { c.subject.reads_all(snap.root()) } =>
+        {
             let flags = PRINT | wd;
             let key = PrintKey { txid: snap.txid(), flags: flags.bits() };
             if let Some(body) = c.server.cached_print(key) {
@@ -943,7 +1004,7 @@ fn create_subscription(c: &Ctx<'_>, op: &Element) -> OpResult {
         }
     };
     let req = Request { stream, filter, start: time("startTime")?, stop: time("stopTime")? };
-    let sub = c.server.bus.subscribe(req, Encoding::Xml)?;
+    let sub = c.server.bus.subscribe(req, Encoding::Xml)?.with_gate(c.server.nacm.notification_gate(c.user));
     if !c.server.claim_subscription(c.session) {
         return Err(Errors::from(Error::in_use(
             "this session already has a notification subscription (RFC 5277: one per session)",
@@ -1117,9 +1178,12 @@ pub(crate) fn run_operation(
     input_xml: &str,
 ) -> Result<String, Errors> {
     let ctx = server.schema().context();
+    let op_root = tree.reference().map_or(std::ptr::null_mut(), |n| n.as_raw());
+    // RFC 8341 §3.4.4: exec access is checked before anything else.
+    // SAFETY: `tree` is the caller's.
+    unsafe { check_exec(server, user, name, kind, op_root)? };
     let running = server.ds.running();
     let dep = running.tree().reference().map_or(std::ptr::null_mut(), |n| n.as_raw());
-    let op_root = tree.reference().map_or(std::ptr::null_mut(), |n| n.as_raw());
     // SAFETY: `tree` is the caller's; the running snapshot is held for the call.
     if unsafe { ffi::validate_op_input(op_root, dep) }.is_err() {
         let records = ffi::take_errors(ctx);
@@ -1154,6 +1218,54 @@ pub(crate) fn run_operation(
         ))));
     };
     handler.call(&RpcCall { session, user, input_xml, input: tree })
+}
+
+/// RFC 8341 §3.4.4 for an RPC of a loaded module (exec on the RPC) or an
+/// action (exec on the action node, data rules matching its path).
+///
+/// # Safety
+/// `op_root` is the top node of the caller's parsed operation tree.
+unsafe fn check_exec(
+    server: &Server,
+    user: &str,
+    name: &str,
+    kind: OpKind,
+    op_root: ffi::RawNode,
+) -> Result<(), Errors> {
+    let subject = server.nacm.subject(user);
+    if subject.unrestricted() || op_root.is_null() {
+        return Ok(());
+    }
+    // SAFETY: contract; the walk stays inside the operation tree.
+    let (allowed, path) = unsafe {
+        match kind {
+            OpKind::Rpc => {
+                let s = ffi::node_schema(op_root);
+                let module = ffi::schema_module_name(s);
+                (subject.may_exec(&module, name, Some(s)), format!("/{module}:{name}"))
+            }
+            OpKind::Action => {
+                let mut n = op_root;
+                while !n.is_null() && ffi::schema_kind(ffi::node_schema(n)).0 != ffi::LYS_ACTION {
+                    n = ffi::node_first_child(n);
+                }
+                if n.is_null() {
+                    return Ok(());
+                }
+                (subject.may_action(n), ffi::node_path(n, false))
+            }
+        }
+    };
+    if allowed {
+        return Ok(());
+    }
+    subject.count_denied_operation();
+    Err(Errors::from(operation_denied(&path, &subject.user, name)))
+}
+
+/// access-denied for a protocol operation (RFC 8341 §3.4.4).
+pub(crate) fn operation_denied(path: &str, user: &str, name: &str) -> Error {
+    crate::nacm::denied(path, &format!("{user} may not invoke {name}")).with_type(ErrorType::Protocol)
 }
 
 /// A mandatory input leaf that is missing is a missing parameter of the

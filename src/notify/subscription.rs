@@ -80,8 +80,13 @@ impl Item {
     }
 }
 
+/// Decides per event whether this subscriber may receive it (access
+/// control); an event it refuses is skipped.
+pub type Gate = Arc<dyn Fn(&Event) -> bool + Send + Sync>;
+
 pub struct Subscription {
     bus: Arc<Bus>,
+    gate: Option<Gate>,
     stream: String,
     filter: Filter,
     encoding: Encoding,
@@ -126,6 +131,7 @@ impl Bus {
         let (replay, rx) = self.replay_and_receiver(&req.stream, req.start, req.stop);
         Ok(Subscription {
             bus: self.clone(),
+            gate: None,
             stream: req.stream,
             filter: req.filter,
             encoding,
@@ -140,6 +146,12 @@ impl Bus {
 }
 
 impl Subscription {
+    /// Only events `gate` lets through are delivered.
+    pub fn with_gate(mut self, gate: Option<Gate>) -> Subscription {
+        self.gate = gate;
+        self
+    }
+
     /// The next item; `None` once the subscription is over.
     pub async fn next(&mut self) -> Option<Item> {
         loop {
@@ -147,6 +159,10 @@ impl Subscription {
                 return None;
             }
             if let Some(ev) = self.pending.clone() {
+                if self.gate.as_ref().is_some_and(|g| !g(&ev)) {
+                    self.pending = None;
+                    continue;
+                }
                 let content = self.render(ev.clone()).await;
                 self.pending = None;
                 match content {

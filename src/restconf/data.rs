@@ -28,6 +28,7 @@ use crate::datastore::edit::DefaultOperation;
 use crate::datastore::store::{merge_into, tree_of};
 use crate::datastore::{Datastore, EditFailure, Precondition, Snapshot, TestOption};
 use crate::error::{Error, ErrorTag, ErrorType, Errors, Stage};
+use crate::nacm::{Op, Subject};
 use crate::netconf::ops::OpKind;
 use crate::schema::ffi::{self, RawNode};
 
@@ -279,8 +280,29 @@ fn set_validators(r: &mut Response<Body>, v: &(String, SystemTime)) {
     }
 }
 
+/// Whether an If-Match / If-None-Match list names `etag`. A view ETag (a
+/// restricted user's, `"txid-time-view"`) also matches its datastore ETag
+/// (`"txid-time"`): an edit's precondition is about the transaction.
 fn etag_matches(list: &str, etag: &str) -> bool {
+    list.split(',').map(str::trim).any(|t| {
+        let t = t.trim_start_matches("W/");
+        t == "*" || t == etag || datastore_etag(t) == etag
+    })
+}
+
+/// Whether a conditional GET's list names exactly this representation.
+fn etag_names(list: &str, etag: &str) -> bool {
     list.split(',').map(str::trim).any(|t| t == "*" || t.trim_start_matches("W/") == etag)
+}
+
+/// The datastore part of a view ETag.
+fn datastore_etag(t: &str) -> String {
+    let inner = t.trim_matches('"');
+    let parts: Vec<&str> = inner.splitn(3, '-').collect();
+    match parts.as_slice() {
+        [a, b, _] => format!("\"{a}-{b}\""),
+        _ => t.to_string(),
+    }
 }
 
 /// Whole seconds: HTTP dates carry no more.
@@ -413,8 +435,16 @@ fn get(rc: &Restconf, req: &Req, enc: Enc, view: View, target: &Target<'_>, q: &
             v
         }
     };
+    // A restricted user sees its own view of the datastore: its ETag names
+    // that view too (two views of one transaction are two representations).
+    let subject = rc.netconf.nacm.subject(&req.user);
+    let v = if subject.unrestricted() {
+        v
+    } else {
+        (format!("\"{}-{:x}\"", v.0.trim_matches('"'), subject.fingerprint()), v.1)
+    };
     let h = &req.parts.headers;
-    let not_modified = header(h, header::IF_NONE_MATCH).is_some_and(|m| etag_matches(m, &v.0))
+    let not_modified = header(h, header::IF_NONE_MATCH).is_some_and(|m| etag_names(m, &v.0))
         || (header(h, header::IF_NONE_MATCH).is_none()
             && header(h, header::IF_MODIFIED_SINCE)
                 .and_then(|s| httpdate::parse_http_date(s).ok())
@@ -429,7 +459,7 @@ fn get(rc: &Restconf, req: &Req, enc: Enc, view: View, target: &Target<'_>, q: &
     let validated = state.is_none() && view != View::Ds(Datastore::Operational);
     let fields = q.fields.as_deref().map(|f| fields::resolve(ctx, target, f)).transpose()?;
     let shape = Shape { prune_config, depth: q.depth, fields: fields.as_ref(), with_origin: q.with_origin };
-    let printable = select(ctx, target, &sources, state, &shape)?;
+    let printable = select(ctx, target, &sources, state, &shape, &subject)?;
     let mut flags = print_flags(q);
     let (node, siblings) = match &printable {
         Printable::InPlace { node, siblings, .. } => (*node, *siblings),
@@ -526,13 +556,22 @@ fn select(
     sources: &[Arc<Snapshot>],
     state: Option<DataTree<'static>>,
     shape: &Shape<'_>,
+    subject: &Subject,
 ) -> Result<Printable, Errors> {
     let plain = shape.is_plain();
     if target.kind == Kind::Root {
         return match (sources.first(), state) {
-            (Some(s), None) if plain && sources.len() == 1 => {
+            // SAFETY: a snapshot is never modified.
+            (Some(s), None)
+                if plain && sources.len() == 1 && unsafe { subject.reads_all(s.tree().raw()) } =>
+            {
                 Ok(Printable::InPlace { _hold: s.clone(), node: s.tree().raw(), siblings: true })
             }
+            // SAFETY: as above; the copy is ours.
+            (Some(s), None) if sources.len() == 1 => unsafe {
+                let copy = subject.readable_copy(s.tree().raw()).map_err(|e| copy_failed(&e.to_string()))?;
+                Ok(Printable::Owned(shape.apply(ctx, tree_of(ctx, copy), true)))
+            },
             (s, st) => {
                 let mut out = match s {
                     Some(s) => s.tree().duplicate().map_err(|e| copy_failed(&e.to_string()))?,
@@ -541,6 +580,8 @@ fn select(
                 if let Some(st) = st {
                     out = if out.reference().is_none() { st } else { merge_into(ctx, out, st)? };
                 }
+                // SAFETY: the tree is ours.
+                let out = tree_of(ctx, unsafe { subject.prune(out.into_raw()) });
                 Ok(Printable::Owned(shape.apply(ctx, out, true)))
             }
         };
@@ -559,10 +600,23 @@ fn select(
     if found.is_empty() {
         return Err(not_found(format!("no data at {}", target.data_path)));
     }
+    // RFC 8040 §4.3 / RFC 8341 §3.4.5: a target the user may not read is
+    // refused (403); what it may not read below the target is left out.
+    // SAFETY: live nodes of held snapshots or of `state`.
+    found.retain(|(_, n)| unsafe { subject.may_node(*n, Op::Read) });
+    if found.is_empty() {
+        return Err(Errors::from(
+            crate::nacm::denied(
+                &target.data_path,
+                &format!("{} may not read {}", subject.user, target.data_path),
+            )
+            .with_type(ErrorType::Protocol),
+        ));
+    }
     if plain && found.len() == 1 {
         if let (Some(s), n) = &found[0] {
             // SAFETY: `n` is a node of the snapshot `s`.
-            if unsafe { ffi::node_parent(*n) }.is_null() {
+            if unsafe { ffi::node_parent(*n).is_null() && subject.whole_readable(*n) } {
                 return Ok(Printable::InPlace { _hold: s.clone(), node: *n, siblings: false });
             }
         }
@@ -575,6 +629,11 @@ fn select(
         // copies are ours.
         unsafe {
             let copy = ffi::dup_exact(*n).map_err(|e| copy_failed(&e.to_string()))?;
+            let copy = if subject.whole_readable(*n) {
+                copy
+            } else {
+                subject.prune_under(copy, &Subject::ancestors(*n))
+            };
             if shape.with_origin {
                 inherit_origin(ctx, *n, copy);
             }

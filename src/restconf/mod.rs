@@ -220,7 +220,7 @@ impl Restconf {
         }
         if path.starts_with(streams::PREFIX) {
             let accept = req.headers().get(hyper::header::ACCEPT).and_then(|v| v.to_str().ok());
-            return streams::open(&self, req.method(), &path, req.uri().query(), accept)
+            return streams::open(&self, &user, req.method(), &path, req.uri().query(), accept)
                 .unwrap_or_else(|errs| self.error_response(&errs, err_enc));
         }
         let (parts, body) = req.into_parts();

@@ -51,6 +51,7 @@ fn accepts_sse(accept: Option<&str>) -> bool {
 /// Serves a GET of a stream location: the SSE response, or the errors.
 pub fn open(
     rc: &Restconf,
+    user: &str,
     method: &Method,
     path: &str,
     query: Option<&str>,
@@ -113,6 +114,7 @@ pub fn open(
         }
         Errors::from(e.with_type(ErrorType::Protocol).with_http_status(400))
     })?;
+    let sub = sub.with_gate(rc.netconf.nacm.notification_gate(user));
     let (tx, rx) = mpsc::channel::<Bytes>(8);
     let timeout = bus.limits().write_timeout;
     tokio::spawn(pump(sub, enc, tx, timeout));

@@ -171,6 +171,9 @@ pub const LYS_LEAF: u16 = ffi::LYS_LEAF as u16;
 pub const LYS_LEAFLIST: u16 = ffi::LYS_LEAFLIST as u16;
 pub const LYS_LIST: u16 = ffi::LYS_LIST as u16;
 pub const LYS_CASE: u16 = ffi::LYS_CASE as u16;
+pub const LYS_ACTION: u16 = ffi::LYS_ACTION as u16;
+pub const LYS_RPC: u16 = ffi::LYS_RPC as u16;
+pub const LYS_NOTIF: u16 = ffi::LYS_NOTIF as u16;
 /// Schema flags.
 pub const LYS_PRESENCE: u16 = ffi::LYS_PRESENCE as u16;
 pub const LYS_KEY: u16 = ffi::LYS_KEY as u16;
@@ -266,6 +269,33 @@ pub unsafe fn schema_name(s: RawSchema) -> String {
 pub unsafe fn schema_module_name(s: RawSchema) -> String {
     // SAFETY: a compiled node always has its module.
     unsafe { opt_string((*(*s).module).name).unwrap_or_default() }
+}
+
+/// The extension instances of a schema node: (defining module, extension
+/// name), e.g. `("ietf-netconf-acm", "default-deny-all")`.
+///
+/// # Safety
+/// See the section comment.
+pub unsafe fn schema_extensions(s: RawSchema) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    // SAFETY: `exts` is a libyang sized array (its count is the u64 right
+    // before the first item) of compiled instances, each with its definition.
+    unsafe {
+        let exts = (*s).exts;
+        if exts.is_null() {
+            return out;
+        }
+        let n = *exts.cast::<u64>().sub(1);
+        for i in 0..n as usize {
+            let def = (*exts.add(i)).def;
+            if def.is_null() || (*def).module.is_null() {
+                continue;
+            }
+            let module = opt_string((*(*def).module).name).unwrap_or_default();
+            out.push((module, opt_string((*def).name).unwrap_or_default()));
+        }
+    }
+    out
 }
 
 /// The data flags (`LYD_DEFAULT`...).

@@ -32,9 +32,21 @@ impl Client {
 
     /// Opens a session over a pipe holding `buffer` bytes each way.
     pub async fn open_with_buffer(server: &Arc<Server>, buffer: usize) -> Client {
+        Client::open_full(server, buffer, "tester").await
+    }
+
+    /// Opens a session of `user` (hello exchanged, chunked framing).
+    pub async fn connect_as(server: &Arc<Server>, user: &str) -> Client {
+        let mut c = Client::open_full(server, 1 << 20, user).await;
+        c.send_raw(&encode(Framing::Eom, HELLO_11.as_bytes())).await;
+        c.set_chunked();
+        c
+    }
+
+    async fn open_full(server: &Arc<Server>, buffer: usize, user: &str) -> Client {
         let (a, b) = tokio::io::duplex(buffer);
         let server = server.clone();
-        tokio::spawn(session::run(server, b, "tester".into(), None));
+        tokio::spawn(session::run(server, b, user.into(), None));
         let mut c = Client {
             io: a,
             dec: Decoder::new(1 << 30),
