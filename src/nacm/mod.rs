@@ -330,11 +330,35 @@ impl Subject {
         }
         // SAFETY: contract.
         let steps = unsafe { schema_steps(s) };
-        let d = match self.first_match(&steps, op, false) {
-            Some(d) => d,
-            // SAFETY: contract.
-            None => decision(unsafe { self.fallback(s, op) }),
-        };
+        // A rule with key predicates may or may not match an instance: the
+        // outcome is fixed anyway when every way it can go ends the same
+        // (a permit of one entry where the default permits too).
+        let mut outcomes: Vec<bool> = Vec::new();
+        let mut settled = None;
+        let module = steps.last().map(|l| l.module.clone()).unwrap_or_default();
+        for r in &self.rules {
+            if !r.applies(op, &module) {
+                continue;
+            }
+            match &r.kind {
+                Kind::Any => {
+                    settled = Some(r.permit);
+                    break;
+                }
+                Kind::Data(Some(p)) => match path_covers(p, &steps, false) {
+                    Some(true) => {
+                        settled = Some(r.permit);
+                        break;
+                    }
+                    Some(false) => {}
+                    None => outcomes.push(r.permit),
+                },
+                _ => {}
+            }
+        }
+        // SAFETY: contract.
+        let last = settled.unwrap_or_else(|| unsafe { self.fallback(s, op) });
+        let d = if outcomes.iter().all(|o| *o == last) { decision(last) } else { Decision::Dynamic };
         lock(&self.memo).insert((s as usize, op.bit()), d);
         d
     }
@@ -563,6 +587,29 @@ impl Subject {
             }
             true
         }
+    }
+
+    /// When every top-level subtree at `first` is either wholly readable or
+    /// not readable at all: the readable ones (printed in place, no copy).
+    /// `None` when some subtree must be pruned inside.
+    ///
+    /// # Safety
+    /// `first` is NULL or a live top-level node of a tree nobody modifies.
+    pub unsafe fn readable_parts(&self, first: RawNode) -> Option<Vec<RawNode>> {
+        let mut out = Vec::new();
+        // SAFETY: contract.
+        unsafe {
+            for n in ffi::siblings(first) {
+                if !self.may_node(n, Op::Read) {
+                    continue;
+                }
+                if !self.whole_readable(n) {
+                    return None;
+                }
+                out.push(n);
+            }
+        }
+        Some(out)
     }
 
     /// A copy of what this user may read of the tree at `first` (only the

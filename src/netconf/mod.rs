@@ -140,6 +140,9 @@ pub struct SessionView {
     pub out_notifications: u32,
 }
 
+/// How many printed views of running the print cache keeps.
+const PRINT_CACHE_VIEWS: usize = 4;
+
 /// Everything the sessions share.
 pub struct Server {
     pub ds: Datastores,
@@ -156,7 +159,9 @@ pub struct Server {
     pub dropped_sessions: AtomicU32,
     handlers: RwLock<HashMap<(String, String), Arc<dyn RpcHandler>>>,
     lock_times: Mutex<HashMap<Datastore, (SessionId, SystemTime)>>,
-    print_cache: Mutex<Option<(ops::PrintKey, Arc<Vec<u8>>)>>,
+    /// Running's printed text per view, newest transaction only (a few
+    /// entries: the whole datastore and some restricted users' views).
+    print_cache: Mutex<Vec<(ops::PrintKey, Arc<Vec<u8>>)>>,
     /// Access control (RFC 8341), shared with RESTCONF and the subscriptions.
     pub nacm: Arc<Nacm>,
 }
@@ -199,7 +204,7 @@ impl Server {
             dropped_sessions: AtomicU32::new(0),
             handlers: RwLock::new(HashMap::new()),
             lock_times: Mutex::new(HashMap::new()),
-            print_cache: Mutex::new(None),
+            print_cache: Mutex::new(Vec::new()),
             nacm,
         });
         server.ds.add_state_provider(Arc::new(monitoring::Provider::new(Arc::downgrade(&server))));
@@ -291,18 +296,24 @@ impl Server {
         }
     }
 
-    /// Running's printed text for `key`, if the last print kept is that one.
+    /// Running's printed text for `key`, if kept.
     pub(crate) fn cached_print(&self, key: ops::PrintKey) -> Option<Arc<Vec<u8>>> {
         let c = self.print_cache.lock().unwrap_or_else(|p| p.into_inner());
-        c.as_ref().filter(|(k, _)| *k == key).map(|(_, b)| b.clone())
+        c.iter().find(|(k, _)| *k == key).map(|(_, b)| b.clone())
     }
 
-    /// Keeps running's printed text (one at a time: the newest wins).
+    /// Keeps running's printed text: prints of older transactions go, and
+    /// at most [`PRINT_CACHE_VIEWS`] views stay (the oldest kept goes).
     pub(crate) fn keep_print(&self, key: ops::PrintKey, body: Vec<u8>) {
         let mut c = self.print_cache.lock().unwrap_or_else(|p| p.into_inner());
-        if c.as_ref().is_none_or(|(k, _)| k.txid <= key.txid) {
-            *c = Some((key, Arc::new(body)));
+        if c.iter().any(|(k, _)| k.txid > key.txid) {
+            return;
         }
+        c.retain(|(k, _)| k.txid == key.txid && *k != key);
+        if c.len() >= PRINT_CACHE_VIEWS {
+            c.remove(0);
+        }
+        c.push((key, Arc::new(body)));
     }
 
     /// Records when `session` took the lock of `ds` (monitoring shows it).

@@ -72,18 +72,25 @@ pub enum Reply {
 pub struct PrintKey {
     pub txid: u64,
     pub flags: u32,
+    /// 0: the whole datastore; else the NACM view (a restricted user's
+    /// [`crate::nacm::Subject::fingerprint`]).
+    pub view: u64,
 }
 
 /// A tree a reply prints: a published snapshot, or a copy made for it.
 pub enum TreeRef {
     Snapshot(Arc<Snapshot>),
     Owned(DataTree<'static>),
+    /// Some top-level subtrees of a snapshot (addresses of its nodes),
+    /// printed in place one after another: a restricted user's view that
+    /// leaves out whole top-level subtrees needs no copy.
+    Parts(Arc<Snapshot>, Vec<usize>),
 }
 
 impl TreeRef {
     pub fn tree(&self) -> &DataTree<'static> {
         match self {
-            TreeRef::Snapshot(s) => s.tree(),
+            TreeRef::Snapshot(s) | TreeRef::Parts(s, _) => s.tree(),
             TreeRef::Owned(t) => t,
         }
     }
@@ -207,13 +214,15 @@ pub fn handle(server: &Server, session: SessionId, user: &str, msg: &[u8]) -> Ha
                     match tree {
                         // A filtered selection is usually small: printed here,
                         // sent whole (streaming costs a thread hand-off).
-                        TreeRef::Owned(t) => match print_tree(&t, DataFormat::XML, flags) {
-                            Ok(body) => (Reply::Text(out + &body + &tail), Outcome::Continue),
-                            Err(e) => {
-                                let errs = Errors::from(e);
-                                (Reply::Text(error_reply(server, &attrs, &errs)), Outcome::Continue)
+                        TreeRef::Owned(t) if cache.is_none() => {
+                            match print_tree(&t, DataFormat::XML, flags) {
+                                Ok(body) => (Reply::Text(out + &body + &tail), Outcome::Continue),
+                                Err(e) => {
+                                    let errs = Errors::from(e);
+                                    (Reply::Text(error_reply(server, &attrs, &errs)), Outcome::Continue)
+                                }
                             }
-                        },
+                        }
                         tree => (Reply::Tree { head: out, tree, flags, tail, cache }, Outcome::Continue),
                     }
                 }
@@ -493,24 +502,44 @@ fn readable(c: &Ctx<'_>, content: OpResult) -> OpResult {
     }
     let ctx = c.server.schema().context();
     let Content::Data { ns, tree, flags, cache } = content else { return Ok(content) };
+    if cache.is_some() {
+        // Made for this user's view already (get-config of running).
+        return Ok(Content::Data { ns, tree, flags, cache });
+    }
     let tree = match tree {
         // SAFETY: a snapshot is never modified; the copy is ours.
-        TreeRef::Snapshot(snap) => unsafe {
-            if c.subject.reads_all(snap.root()) {
-                return Ok(Content::Data { ns, tree: TreeRef::Snapshot(snap), flags, cache });
-            }
-            let copy = c.subject.readable_copy(snap.root()).map_err(|e| {
-                let _ = ffi::take_errors(ctx);
-                Errors::from(Error::operation_failed(format!(
-                    "copying the readable data failed (libyang {e})"
-                )))
-            })?;
-            tree_of(ctx, copy)
-        },
+        TreeRef::Snapshot(snap) => {
+            return Ok(match readable_view(c, snap)? {
+                Some(tree) => Content::Data { ns, tree, flags, cache },
+                None => Content::Empty(ns),
+            })
+        }
+        parts @ TreeRef::Parts(..) => return Ok(Content::Data { ns, tree: parts, flags, cache }),
         // SAFETY: the selection is ours.
         TreeRef::Owned(t) => tree_of(ctx, unsafe { c.subject.prune(t.into_raw()) }),
     };
     Ok(data_content(ns, TreeRef::Owned(tree), flags))
+}
+
+/// What the user may read of a snapshot: all of it, whole top-level
+/// subtrees of it in place, or a pruned copy; `None` when nothing.
+fn readable_view(c: &Ctx<'_>, snap: Arc<Snapshot>) -> Result<Option<TreeRef>, Errors> {
+    let ctx = c.server.schema().context();
+    // SAFETY: a snapshot is never modified; the copy is ours.
+    unsafe {
+        if c.subject.reads_all(snap.root()) {
+            return Ok(Some(TreeRef::Snapshot(snap)));
+        }
+        if let Some(parts) = c.subject.readable_parts(snap.root()) {
+            return Ok((!parts.is_empty())
+                .then(|| TreeRef::Parts(snap.clone(), parts.into_iter().map(|n| n as usize).collect())));
+        }
+        let copy = c.subject.readable_copy(snap.root()).map_err(|e| {
+            let _ = ffi::take_errors(ctx);
+            Errors::from(Error::operation_failed(format!("copying the readable data failed (libyang {e})")))
+        })?;
+        Ok((!copy.is_null()).then(|| TreeRef::Owned(tree_of(ctx, copy))))
+    }
 }
 
 fn data_content(ns: &'static str, tree: TreeRef, flags: DataPrinterFlags) -> Content {
@@ -529,20 +558,19 @@ fn get_config(c: &Ctx<'_>, op: &Element) -> OpResult {
     let wd = with_defaults(op)?;
     let filter = filter::parse(c.server.schema().context(), op.child(BASE_NS, "filter"))?;
     match c.server.ds.snapshot(ds) {
-        // The whole of running: printed once per transaction.
-        // (Only for a user who may read all of it: the cache holds one view.)
-        // SAFETY: a snapshot is never modified.
-        Some(snap)
-            if ds == Datastore::Running
-                && filter == Filter::All
-                && unsafe { c.subject.reads_all(snap.root()) } =>
-        {
+        // The whole of running: printed once per transaction and view (a
+        // restricted user's readable part is its own view).
+        Some(snap) if ds == Datastore::Running && filter == Filter::All => {
             let flags = PRINT | wd;
-            let key = PrintKey { txid: snap.txid(), flags: flags.bits() };
+            // SAFETY: a snapshot is never modified.
+            let whole = unsafe { c.subject.reads_all(snap.root()) };
+            let view = if whole { 0 } else { c.subject.fingerprint() | 1 };
+            let key = PrintKey { txid: snap.txid(), flags: flags.bits(), view };
             if let Some(body) = c.server.cached_print(key) {
                 return Ok(Content::Cached { body });
             }
-            Ok(match data_content(BASE_NS, TreeRef::Snapshot(snap), flags) {
+            let Some(tree) = readable_view(c, snap)? else { return Ok(Content::Empty(BASE_NS)) };
+            Ok(match data_content(BASE_NS, tree, flags) {
                 Content::Data { ns, tree, flags, .. } => Content::Data { ns, tree, flags, cache: Some(key) },
                 other => other,
             })

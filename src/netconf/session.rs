@@ -280,7 +280,15 @@ async fn send_reply<S: AsyncWrite + Unpin>(
     let (tx, mut rx) = tokio::sync::mpsc::channel::<Vec<u8>>(4);
     let srv = server.clone();
     let printer = tokio::task::spawn_blocking(move || {
-        let root = tree.tree().reference().map_or(std::ptr::null_mut(), |n| n.as_raw());
+        // What to print: the tree with its siblings, or chosen top-level
+        // subtrees one by one.
+        let roots: Vec<(crate::schema::ffi::RawNode, u32)> = match &tree {
+            super::ops::TreeRef::Parts(_, nodes) => {
+                let one = flags.bits() & !yang3::data::DataPrinterFlags::WITH_SIBLINGS.bits();
+                nodes.iter().map(|n| (*n as crate::schema::ffi::RawNode, one)).collect()
+            }
+            t => vec![(t.tree().reference().map_or(std::ptr::null_mut(), |n| n.as_raw()), flags.bits())],
+        };
         let mut kept: Option<Vec<u8>> = cache.map(|_| Vec::new());
         let mut sink = |b: &[u8]| {
             if let Some(k) = kept.as_mut() {
@@ -290,9 +298,9 @@ async fn send_reply<S: AsyncWrite + Unpin>(
         };
         // SAFETY: `tree` (a snapshot or our own copy) lives to the end of
         // this closure; printing only reads it.
-        let r = unsafe {
-            crate::schema::ffi::print_streaming(root, false, flags.bits(), STREAM_PIECE, &mut sink)
-        };
+        let r = roots.iter().try_for_each(|(root, opts)| unsafe {
+            crate::schema::ffi::print_streaming(*root, false, *opts, STREAM_PIECE, &mut sink)
+        });
         if let (Ok(()), Some(key), Some(body)) = (&r, cache, kept) {
             srv.keep_print(key, body);
         }

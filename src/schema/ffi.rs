@@ -1211,8 +1211,13 @@ pub unsafe fn print_streaming(
         setvbuf(f, std::ptr::null_mut(), IOFBF, piece);
         let mut out: *mut ffi::ly_out = std::ptr::null_mut();
         let r = ok(ffi::ly_out_new_file(f, &mut out)).and_then(|_| {
-            // lyd_print_all prints every sibling and refuses the flag itself.
-            let r = ok(ffi::lyd_print_all(out, node, format, opts & !ffi::LYD_PRINT_WITHSIBLINGS));
+            // With the siblings flag: lyd_print_all (which prints every
+            // sibling and refuses the flag itself); without: this subtree.
+            let r = if opts & ffi::LYD_PRINT_WITHSIBLINGS != 0 {
+                ok(ffi::lyd_print_all(out, node, format, opts & !ffi::LYD_PRINT_WITHSIBLINGS))
+            } else {
+                ok(ffi::lyd_print_tree(out, node, format, opts))
+            };
             ffi::ly_out_free(out, None, 0);
             r
         });
