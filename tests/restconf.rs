@@ -63,15 +63,8 @@ impl Rc {
         s.write_all(request).unwrap();
         let mut out = Vec::new();
         let _ = s.read_to_end(&mut out);
-        let text = String::from_utf8_lossy(&out).into_owned();
-        let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
-        let mut lines = head.split("\r\n");
-        let status = lines.next().unwrap_or_default().split(' ').nth(1).unwrap_or("0").parse().unwrap_or(0);
-        let headers = lines
-            .filter_map(|l| l.split_once(':'))
-            .map(|(n, v)| (n.trim().to_string(), v.trim().to_string()))
-            .collect();
-        Reply { status, headers, body: body.to_string() }
+        let (status, headers, body) = common::split_http(&out);
+        Reply { status, headers, body }
     }
 
     fn req(&self, method: &str, path: &str, headers: &[(&str, &str)], body: &str) -> Reply {
