@@ -437,12 +437,32 @@ async fn appendix_a_notification_rule() {
     .unwrap();
     let mut sse_buf = String::new();
     assert!(sse_until(&mut sse, &mut sse_buf, "200 OK").await, "{sse_buf}");
+    // Beyond Appendix A: a notification-name rule on a notification nested
+    // in a list entry (found below the entry's key; eth0: the dummy entry
+    // is readable by permit-dummy-interface, which comes first).
+    let mut admin = e.nc("admin").await;
+    admin
+        .ok(&edit(&format!(
+            "<nacm xmlns=\"{NACM_NS}\"><rule-list><name>nested-acl</name><group>limited</group><rule>\
+             <name>deny-link-flap</name><module-name>acme-itf</module-name><notification-name>link-flap</notification-name>\
+             <access-operations>read</access-operations><action>deny</action></rule></rule-list></nacm>"
+        )))
+        .await;
     let denied = e.counter("notifications");
     // deny-config-change: limited and guest do not get sys-config-change;
     // sys-alarm (no rule, read-default permit) reaches everyone.
     e.server
         .bus
         .send(&format!("<sys-config-change xmlns=\"{ACME_SYS}\"><what>a</what></sys-config-change>"))
+        .unwrap();
+    e.server
+        .bus
+        .send_against(
+            &format!(
+                "<interfaces xmlns=\"{ACME_ITF}\"><interface><name>eth0</name><link-flap><count>3</count></link-flap></interface></interfaces>"
+            ),
+            Some(e.server.ds.running().tree()),
+        )
         .unwrap();
     e.server.bus.send(&format!("<sys-alarm xmlns=\"{ACME_SYS}\"><text>b</text></sys-alarm>")).unwrap();
     let first = next_acme(&mut wilma).await;
@@ -453,10 +473,12 @@ async fn appendix_a_notification_rule() {
     assert!(a.contains("sys-config-change"), "{a}");
     let b = next_acme(&mut andy).await;
     assert!(b.contains("sys-alarm"), "{b}");
-    assert_eq!(e.counter("notifications"), denied + 2);
+    assert!(sse_buf.contains("link-flap"), "guest is not in limited: {sse_buf}");
+    // wilma missed sys-config-change and link-flap, guest sys-config-change.
+    assert_eq!(e.counter("notifications"), denied + 3);
     // The counters are state data of /nacm, readable with a rule (andy).
     let r = andy.rpc(&get_filter(&format!("<nacm xmlns=\"{NACM_NS}\"><denied-notifications/></nacm>"))).await;
-    assert!(r.contains(&format!("<denied-notifications>{}</denied-notifications>", denied + 2)), "{r}");
+    assert!(r.contains(&format!("<denied-notifications>{}</denied-notifications>", denied + 3)), "{r}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -488,6 +510,11 @@ async fn read_only_operator_from_the_default_rules() {
     assert_denied(&r, "cancel-service-order");
     let r = olivia.rpc("<lock><target><running/></target></lock>").await;
     assert_denied(&r, "lock");
+    // An action inside a list entry is found below the entry's keys.
+    let action = "<action xmlns=\"urn:ietf:params:xml:ns:yang:1\"><interfaces xmlns=\"urn:occd:params:xml:ns:yang:occ-interfaces\">\
+                  <interface><name>if-1</name><reset-counters/></interface></interfaces></action>";
+    let r = olivia.rpc(action).await;
+    assert_denied(&r, "reset-counters");
     // Over RESTCONF: reads filtered, writes and operations 403.
     let r = e.get("olivia", "/restconf/data").await;
     assert!(
@@ -518,10 +545,10 @@ async fn read_only_operator_from_the_default_rules() {
     // Nothing changed.
     let r = admin.rpc(GET_CONFIG).await;
     assert!(r.contains("<mtu>1500</mtu>"), "{r}");
-    // The counters moved: edit-config, the OCC RPC and lock over NETCONF,
-    // the RPC over RESTCONF; the RESTCONF write (a data write: RESTCONF has
-    // no edit operation to refuse).
-    assert_eq!(e.counter("operations"), 4);
+    // The counters moved: edit-config, the OCC RPC, lock and the action over
+    // NETCONF, the RPC over RESTCONF; the RESTCONF write (a data write:
+    // RESTCONF has no edit operation to refuse).
+    assert_eq!(e.counter("operations"), 5);
     assert_eq!(e.counter("writes"), 1);
 }
 

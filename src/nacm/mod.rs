@@ -807,35 +807,28 @@ impl Nacm {
         let top = top_element(&ev.xml);
         let found = ctx.find_path(&format!("/{module}:{top}")).ok().map(|n| n.as_raw() as RawSchema);
         let _ = ffi::take_errors(ctx);
-        // SAFETY: schema nodes of the live context; the parsed tree is ours.
+        // SAFETY: schema nodes of the live context; the parsed tree is ours
+        // and outlives the nodes read from it.
         unsafe {
-            match found {
-                Some(s) if ffi::schema_kind(s).0 == ffi::LYS_NOTIF => {
-                    subject.may_receive(module, top, None, Some(s))
-                }
-                Some(_) => {
-                    // A notification inside a data node: find it in the content.
-                    let Ok(tree) = crate::notify::parse_content(schema, &ev.xml) else {
-                        return subject.may_receive(module, top, None, None);
-                    };
-                    let mut n = tree.reference().map_or(std::ptr::null_mut(), |r| r.as_raw());
-                    while !n.is_null() && ffi::schema_kind(ffi::node_schema(n)).0 != ffi::LYS_NOTIF {
-                        n = ffi::node_first_child(n);
-                    }
-                    if n.is_null() {
-                        return subject.may_receive(module, top, None, None);
-                    }
+            if found.is_some_and(|s| ffi::schema_kind(s).0 != ffi::LYS_NOTIF) {
+                // A notification inside a data node: found in the content,
+                // matched by its module, name and path.
+                let tree = crate::notify::parse_content(schema, &ev.xml).ok();
+                let root =
+                    tree.as_ref().and_then(|t| t.reference()).map_or(std::ptr::null_mut(), |r| r.as_raw());
+                if let Some(n) = ffi::operation_node(root, ffi::LYS_NOTIF) {
                     let s = ffi::node_schema(n);
                     let steps = node_steps(n);
-                    subject.may_receive(
+                    return subject.may_receive(
                         &ffi::schema_module_name(s),
                         &ffi::schema_name(s),
                         Some(&steps),
                         Some(s),
-                    )
+                    );
                 }
-                None => subject.may_receive(module, top, None, None),
+                return subject.may_receive(module, top, None, None);
             }
+            subject.may_receive(module, top, None, found)
         }
     }
 }

@@ -1273,14 +1273,12 @@ unsafe fn check_exec(
                 (subject.may_exec(&module, name, Some(s)), format!("/{module}:{name}"))
             }
             OpKind::Action => {
-                let mut n = op_root;
-                while !n.is_null() && ffi::schema_kind(ffi::node_schema(n)).0 != ffi::LYS_ACTION {
-                    n = ffi::node_first_child(n);
+                // (No action node: the parser would have refused the tree;
+                // refused here too rather than let through unchecked.)
+                match ffi::operation_node(op_root, ffi::LYS_ACTION) {
+                    Some(n) => (subject.may_action(n), ffi::node_path(n, false)),
+                    None => (false, "/".to_string()),
                 }
-                if n.is_null() {
-                    return Ok(());
-                }
-                (subject.may_action(n), ffi::node_path(n, false))
             }
         }
     };

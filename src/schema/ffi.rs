@@ -1238,6 +1238,22 @@ pub unsafe fn print_streaming(
 /// # Safety
 /// See the section comment; `root` is NULL or a live operation tree.
 pub unsafe fn action_parent_path(root: RawNode) -> Option<String> {
+    // SAFETY: contract.
+    unsafe {
+        let n = operation_node(root, LYS_ACTION)?;
+        let p = node_parent(n);
+        (!p.is_null()).then(|| node_path(p, false))
+    }
+}
+
+/// The action or nested notification node (`kind`: [`LYS_ACTION`] or
+/// [`LYS_NOTIF`]) of an operation tree: each level's one inner child is
+/// followed down (a list entry's keys come first and are skipped).
+///
+/// # Safety
+/// See the section comment; `root` is NULL or a live operation tree.
+pub unsafe fn operation_node(root: RawNode, kind: u16) -> Option<RawNode> {
+    let inner = u32::from(kind) | ffi::LYS_CONTAINER | ffi::LYS_LIST;
     // SAFETY: walks the live tree of `root` downwards.
     unsafe {
         let mut n = root;
@@ -1246,19 +1262,14 @@ pub unsafe fn action_parent_path(root: RawNode) -> Option<String> {
             if s.is_null() {
                 return None;
             }
-            if u32::from(schema_kind(s).0) & ffi::LYS_ACTION != 0 {
-                let p = node_parent(n);
-                return (!p.is_null()).then(|| node_path(p, false));
+            if schema_kind(s).0 == kind {
+                return Some(n);
             }
-            // Descend into the one inner child (keys are terms).
             let mut c = node_first_child(n);
             let mut next = std::ptr::null_mut();
             while !c.is_null() {
                 let cs = node_schema(c);
-                if !cs.is_null()
-                    && u32::from(schema_kind(cs).0) & (ffi::LYS_CONTAINER | ffi::LYS_LIST | ffi::LYS_ACTION)
-                        != 0
-                {
+                if !cs.is_null() && u32::from(schema_kind(cs).0) & inner != 0 {
                     next = c;
                     break;
                 }
