@@ -253,20 +253,12 @@ impl Default for NacmConfig {
 }
 
 impl Config {
-    /// The NACM settings: recovery user and each user's groups from the
-    /// config (the default `admin` user is in group `admin`).
-    pub fn nacm_settings(&self) -> crate::nacm::Settings {
-        let mut user_groups = std::collections::HashMap::new();
-        if self.users.is_empty() {
-            user_groups.insert("admin".to_string(), vec!["admin".to_string()]);
-        }
-        for u in &self.users {
-            user_groups.insert(u.name.clone(), u.groups.clone());
-        }
+    /// The NACM settings: the recovery user, and each user's groups.
+    pub fn nacm_settings(&self, users: &crate::netconf::auth::Users) -> crate::nacm::Settings {
         let r = self.nacm.recovery_user.trim();
         crate::nacm::Settings {
             recovery_user: (!r.is_empty()).then(|| r.to_string()),
-            user_groups,
+            user_groups: users.groups(),
             off: false,
         }
     }

@@ -155,7 +155,7 @@ pub async fn run(config: &Config, schema: Schema, data_dir: &DataDir) -> Result<
             .await
             .map_err(|e| format!("nacm: {e}"))??;
     }
-    let server = netconf::Server::with_access(ds.clone(), limits, bus.clone(), config.nacm_settings());
+    let server = netconf::Server::with_access(ds.clone(), limits, bus.clone(), config.nacm_settings(&users));
     crate::notify::events::note_capabilities(&bus, data_dir.path(), server.capabilities())?;
     let auth_delay = Duration::from_millis(nc.auth_failure_delay_ms);
     if nc.enabled {

@@ -406,6 +406,20 @@ fn journal_error(e: JournalError) -> Errors {
     op_failed(format!("the commit could not be made durable: {e}"))
 }
 
+/// What replacing the tree at `old` (NULL: empty) with `new` changes.
+///
+/// # Safety
+/// `old` is NULL or a live node; neither tree is modified meanwhile.
+unsafe fn changes_between(old: RawNode, new: &DataTree<'static>) -> Result<Vec<Change>, Errors> {
+    // SAFETY: contract; the diff tree is ours and freed here.
+    unsafe {
+        let d = ffi::diff_siblings(old, new.raw()).map_err(|e| op_failed(format!("diff (libyang {e})")))?;
+        let c = diff_changes(d, new.raw());
+        ffi::free_siblings(d);
+        Ok(c)
+    }
+}
+
 /// A tree from raw nodes (NULL: empty).
 /// Moves every node of `source` into `target` (libyang merge).
 pub(crate) fn merge_into(
@@ -1140,13 +1154,7 @@ impl Datastores {
     fn check_replace(&self, session: SessionId, old: RawNode, new: &DataTree<'static>) -> Result<(), Errors> {
         let Some(g) = self.guard_of(session) else { return Ok(()) };
         // SAFETY: both trees are live and not modified meanwhile.
-        let changes = unsafe {
-            let d =
-                ffi::diff_siblings(old, new.raw()).map_err(|e| op_failed(format!("diff (libyang {e})")))?;
-            let c = diff_changes(d, new.raw());
-            ffi::free_siblings(d);
-            c
-        };
+        let changes = unsafe { changes_between(old, new)? };
         g(new.raw(), &changes).map_err(|(_, e)| Errors::from(e))
     }
 
@@ -1271,20 +1279,12 @@ impl Datastores {
                     self.free_later(spare.snapshot);
                 }
                 // SAFETY: both trees are live and not modified meanwhile.
-                let changes = unsafe {
-                    match ffi::diff_siblings(published.root(), new.raw()) {
-                        Ok(d) => {
-                            let c = diff_changes(d, new.raw());
-                            ffi::free_siblings(d);
-                            Ok(c)
-                        }
-                        Err(e) => Err((op_failed(format!("diff (libyang {e})")), false)),
-                    }
-                };
-                let changes = changes.and_then(|c| match self.guard_of(session) {
-                    Some(g) => g(new.raw(), &c).map(|()| c).map_err(|(_, e)| (Errors::from(e), false)),
-                    None => Ok(c),
-                });
+                let changes = unsafe { changes_between(published.root(), &new) }
+                    .and_then(|c| match self.guard_of(session) {
+                        Some(g) => g(new.raw(), &c).map(|()| c).map_err(|(_, e)| Errors::from(e)),
+                        None => Ok(c),
+                    })
+                    .map_err(|e| (e, false));
                 (new, changes)
             }
         };

@@ -58,8 +58,11 @@ struct Shared {
     marks: Mutex<HashMap<usize, (bool, bool)>>,
 }
 
+/// The policy of the last running transaction looked at, and the subjects
+/// made under it.
+#[derive(Default)]
 struct Cache {
-    txid: u64,
+    txid: Option<u64>,
     policy: Arc<Policy>,
     subjects: HashMap<String, Arc<Subject>>,
 }
@@ -69,7 +72,7 @@ pub struct Nacm {
     ds: Datastores,
     settings: Settings,
     shared: Arc<Shared>,
-    cache: Mutex<Option<Cache>>,
+    cache: Mutex<Cache>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -79,12 +82,7 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 impl Nacm {
     pub fn new(ds: Datastores, settings: Settings) -> Arc<Nacm> {
         let shared = Arc::new(Shared { counters: Counters::default(), marks: Mutex::new(HashMap::new()) });
-        Arc::new(Nacm { ds, settings, shared, cache: Mutex::new(None) })
-    }
-
-    /// No access control (every subject unrestricted).
-    pub fn off(ds: Datastores) -> Arc<Nacm> {
-        Nacm::new(ds, Settings { off: true, ..Settings::default() })
+        Arc::new(Nacm { ds, settings, shared, cache: Mutex::new(Cache::default()) })
     }
 
     pub fn counters(&self) -> &Counters {
@@ -95,36 +93,38 @@ impl Nacm {
         self.settings.off
     }
 
-    /// The policy of the current running transaction.
-    pub fn policy(&self) -> Arc<Policy> {
+    /// The cache, brought up to the current running transaction (held
+    /// while a subject is looked up or made, so that a subject is always
+    /// kept under the policy it was made from).
+    fn current(&self) -> std::sync::MutexGuard<'_, Cache> {
         let running = self.ds.running();
         let mut c = lock(&self.cache);
-        if let Some(c) = c.as_ref().filter(|c| c.txid == running.txid()) {
-            return c.policy.clone();
+        if c.txid == Some(running.txid()) {
+            return c;
         }
         // SAFETY: the snapshot is immutable and held while read.
         let policy = unsafe {
             let nacm =
                 ffi::find_path(running.root(), "/ietf-netconf-acm:nacm").unwrap_or(std::ptr::null_mut());
-            Arc::new(Policy::from_node(nacm))
+            Policy::from_node(nacm)
         };
         // A transaction that did not touch /nacm keeps the subjects (and
         // their memoised decisions).
-        let subjects = match c.take() {
-            Some(old) if *old.policy == *policy => old.subjects,
-            _ => HashMap::new(),
-        };
-        *c = Some(Cache { txid: running.txid(), policy: policy.clone(), subjects });
-        policy
+        if *c.policy != policy {
+            c.policy = Arc::new(policy);
+            c.subjects.clear();
+        }
+        c.txid = Some(running.txid());
+        c
     }
 
     /// What `user` may do now.
     pub fn subject(&self, user: &str) -> Arc<Subject> {
-        let policy = self.policy();
-        let mut c = lock(&self.cache);
-        if let Some(s) = c.as_ref().and_then(|c| c.subjects.get(user)) {
+        let mut c = self.current();
+        if let Some(s) = c.subjects.get(user) {
             return s.clone();
         }
+        let policy = c.policy.clone();
         let bypass =
             self.settings.off || !policy.enabled || self.settings.recovery_user.as_deref() == Some(user);
         let external = self.settings.user_groups.get(user).map(Vec::as_slice).unwrap_or(&[]);
@@ -145,9 +145,7 @@ impl Nacm {
             memo: Mutex::new(HashMap::new()),
             uniform: Mutex::new(HashMap::new()),
         });
-        if let Some(c) = c.as_mut() {
-            c.subjects.insert(user.to_string(), subject.clone());
-        }
+        c.subjects.insert(user.to_string(), subject.clone());
         subject
     }
 
@@ -302,25 +300,46 @@ impl Subject {
         self.default_for(op)
     }
 
-    /// The first matching rule for a data node (steps with keys when
-    /// `keyed`), RFC 8341 §3.4.5.
-    fn first_match(&self, steps: &[Step], op: Op, keyed: bool) -> Option<Decision> {
-        let module = &steps.last()?.module;
+    /// The decision of the first matching rule for a data node with
+    /// `steps` (RFC 8341 §3.4.5), else `fallback`'s. Without key values
+    /// (`keyed` false) a rule with key predicates may or may not match an
+    /// instance: the outcome is fixed anyway when every way it can go ends
+    /// the same (a permit of one entry where the default permits too), else
+    /// it is `Dynamic`.
+    fn data_decision(
+        &self,
+        steps: &[Step],
+        op: Op,
+        keyed: bool,
+        fallback: impl FnOnce() -> bool,
+    ) -> Decision {
+        let module = steps.last().map_or("", |l| l.module.as_str());
+        let mut undecided = Vec::new();
+        let mut settled = None;
         for r in &self.rules {
             if !r.applies(op, module) {
                 continue;
             }
-            match &r.kind {
-                Kind::Any => return Some(decision(r.permit)),
-                Kind::Data(Some(p)) => match path_covers(p, steps, keyed) {
-                    Some(true) => return Some(decision(r.permit)),
-                    Some(false) => {}
-                    None => return Some(Decision::Dynamic),
-                },
-                _ => {}
+            let covers = match &r.kind {
+                Kind::Any => Some(true),
+                Kind::Data(Some(p)) => path_covers(p, steps, keyed),
+                _ => Some(false),
+            };
+            match covers {
+                Some(true) => {
+                    settled = Some(r.permit);
+                    break;
+                }
+                Some(false) => {}
+                None => undecided.push(r.permit),
             }
         }
-        None
+        let last = settled.unwrap_or_else(fallback);
+        if undecided.iter().all(|o| *o == last) {
+            decision(last)
+        } else {
+            Decision::Dynamic
+        }
     }
 
     /// The decision for every instance of schema node `s`, if one holds.
@@ -330,35 +349,8 @@ impl Subject {
         }
         // SAFETY: contract.
         let steps = unsafe { schema_steps(s) };
-        // A rule with key predicates may or may not match an instance: the
-        // outcome is fixed anyway when every way it can go ends the same
-        // (a permit of one entry where the default permits too).
-        let mut outcomes: Vec<bool> = Vec::new();
-        let mut settled = None;
-        let module = steps.last().map(|l| l.module.clone()).unwrap_or_default();
-        for r in &self.rules {
-            if !r.applies(op, &module) {
-                continue;
-            }
-            match &r.kind {
-                Kind::Any => {
-                    settled = Some(r.permit);
-                    break;
-                }
-                Kind::Data(Some(p)) => match path_covers(p, &steps, false) {
-                    Some(true) => {
-                        settled = Some(r.permit);
-                        break;
-                    }
-                    Some(false) => {}
-                    None => outcomes.push(r.permit),
-                },
-                _ => {}
-            }
-        }
         // SAFETY: contract.
-        let last = settled.unwrap_or_else(|| unsafe { self.fallback(s, op) });
-        let d = if outcomes.iter().all(|o| *o == last) { decision(last) } else { Decision::Dynamic };
+        let d = self.data_decision(&steps, op, false, || unsafe { self.fallback(s, op) });
         lock(&self.memo).insert((s as usize, op.bit()), d);
         d
     }
@@ -387,10 +379,10 @@ impl Subject {
             match self.static_decision(s, op) {
                 Decision::Permit => true,
                 Decision::Deny => false,
-                Decision::Dynamic => match self.first_match(&[above, &node_steps(n)].concat(), op, true) {
-                    Some(d) => d == Decision::Permit,
-                    None => self.fallback(s, op),
-                },
+                Decision::Dynamic => {
+                    let steps = [above, &node_steps(n)].concat();
+                    self.data_decision(&steps, op, true, || self.fallback(s, op)) == Decision::Permit
+                }
             }
         }
     }
@@ -546,10 +538,17 @@ impl Subject {
         if self.bypass || first.is_null() {
             return first;
         }
+        // SAFETY: contract.
+        unsafe { self.prune_nodes(ffi::siblings(first), above) }
+    }
+
+    /// Prunes each of `nodes` (siblings) and frees the unreadable ones;
+    /// returns the first one kept (or NULL).
+    unsafe fn prune_nodes(&self, nodes: Vec<RawNode>, above: &[Step]) -> RawNode {
         let mut kept: RawNode = std::ptr::null_mut();
-        // SAFETY: contract; a node is freed only after its walk.
+        // SAFETY: contract of `prune`; a node is freed only after its walk.
         unsafe {
-            for n in ffi::siblings(first) {
+            for n in nodes {
                 if self.prune_node(n, above) {
                     if kept.is_null() {
                         kept = n;
@@ -579,12 +578,7 @@ impl Subject {
             if self.uniform(s, Op::Read) {
                 return true;
             }
-            for c in ffi::children(n) {
-                if !self.prune_node(c, above) {
-                    let _ = ffi::unlink(c);
-                    ffi::free_tree(c);
-                }
-            }
+            self.prune_nodes(ffi::children(n), above);
             true
         }
     }
@@ -712,19 +706,21 @@ impl Subject {
         let Some(steps) = rules::parse_path(path) else { return false };
         let schema_path: String = steps.iter().map(|s| format!("/{}:{}", s.module, s.name)).collect();
         let schema = ctx.find_path(&schema_path).ok().map(|n| n.as_raw() as RawSchema);
-        match self.first_match(&steps, Op::Delete, true) {
-            Some(d) => d == Decision::Permit,
-            None => match schema {
-                // SAFETY: a schema node of the live context.
-                Some(s) => unsafe { self.fallback(s, Op::Delete) },
-                None => self.write_permit,
-            },
-        }
+        let fallback = || match schema {
+            // SAFETY: a schema node of the live context.
+            Some(s) => unsafe { self.fallback(s, Op::Delete) },
+            None => self.write_permit,
+        };
+        self.data_decision(&steps, Op::Delete, true, fallback) == Decision::Permit
     }
 
-    /// Counts a denied protocol operation.
-    pub fn count_denied_operation(&self) {
+    /// The access-denied error of an operation this user may not invoke
+    /// (RFC 8341 §3.4.4: error-type protocol, the operation's path),
+    /// counted in denied-operations.
+    pub fn refuse_operation(&self, path: &str, name: &str) -> Error {
         self.shared.counters.denied_operations.fetch_add(1, Ordering::Relaxed);
+        denied(path, &format!("{} may not invoke {name}", self.user))
+            .with_type(crate::error::ErrorType::Protocol)
     }
 
     /// Counts an undelivered notification.

@@ -26,7 +26,7 @@ pub struct Users {
 
 impl Users {
     /// From the config; with no users configured, one `admin` user with
-    /// `default_admin_password` (the generated one).
+    /// `default_admin_password` (the generated one), in group `admin`.
     pub fn from_config(users: &[UserConfig], default_admin_password: Option<&str>) -> Result<Users, String> {
         let mut by_name = HashMap::new();
         for u in users {
@@ -54,12 +54,17 @@ impl Users {
                         name: "admin".into(),
                         password_hash: Some(format!("$0${pw}")),
                         keys: Vec::new(),
-                        groups: Vec::new(),
+                        groups: vec!["admin".into()],
                     },
                 );
             }
         }
         Ok(Users { by_name })
+    }
+
+    /// Each user's access-control groups (NACM external groups).
+    pub fn groups(&self) -> HashMap<String, Vec<String>> {
+        self.by_name.values().map(|u| (u.name.clone(), u.groups.clone())).collect()
     }
 
     pub fn get(&self, name: &str) -> Option<&User> {

@@ -314,12 +314,9 @@ fn builtin_module(op: &Element) -> Option<&'static str> {
 fn dispatch(c: &Ctx<'_>, op: &Element) -> OpResult {
     if let Some(module) = builtin_module(op) {
         if !c.subject.may_exec(module, &op.local, None) {
-            c.subject.count_denied_operation();
-            return Err(Errors::from(operation_denied(
-                &format!("/{module}:{}", op.local),
-                c.user,
-                &op.local,
-            )));
+            return Err(Errors::from(
+                c.subject.refuse_operation(&format!("/{module}:{}", op.local), &op.local),
+            ));
         }
     }
     match op.ns.as_deref() {
@@ -1285,13 +1282,7 @@ unsafe fn check_exec(
     if allowed {
         return Ok(());
     }
-    subject.count_denied_operation();
-    Err(Errors::from(operation_denied(&path, &subject.user, name)))
-}
-
-/// access-denied for a protocol operation (RFC 8341 §3.4.4).
-pub(crate) fn operation_denied(path: &str, user: &str, name: &str) -> Error {
-    crate::nacm::denied(path, &format!("{user} may not invoke {name}")).with_type(ErrorType::Protocol)
+    Err(Errors::from(subject.refuse_operation(&path, name)))
 }
 
 /// A mandatory input leaf that is missing is a missing parameter of the
