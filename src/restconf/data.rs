@@ -567,21 +567,22 @@ fn select(
             {
                 Ok(Printable::InPlace { _hold: s.clone(), node: s.tree().raw(), siblings: true })
             }
-            // SAFETY: as above; the copy is ours.
-            (Some(s), None) if sources.len() == 1 => unsafe {
-                let copy = subject.readable_copy(s.tree().raw()).map_err(|e| copy_failed(&e.to_string()))?;
-                Ok(Printable::Owned(shape.apply(ctx, tree_of(ctx, copy), true)))
-            },
             (s, st) => {
+                // What the user may read of the configuration and the state.
                 let mut out = match s {
-                    Some(s) => s.tree().duplicate().map_err(|e| copy_failed(&e.to_string()))?,
+                    // SAFETY: as above; the copy is ours.
+                    Some(s) => tree_of(
+                        ctx,
+                        unsafe { subject.readable_copy(s.tree().raw()) }
+                            .map_err(|e| copy_failed(&e.to_string()))?,
+                    ),
                     None => tree_of(ctx, std::ptr::null_mut()),
                 };
                 if let Some(st) = st {
+                    // SAFETY: the state tree is ours.
+                    let st = tree_of(ctx, unsafe { subject.prune(st.into_raw()) });
                     out = if out.reference().is_none() { st } else { merge_into(ctx, out, st)? };
                 }
-                // SAFETY: the tree is ours.
-                let out = tree_of(ctx, unsafe { subject.prune(out.into_raw()) });
                 Ok(Printable::Owned(shape.apply(ctx, out, true)))
             }
         };
