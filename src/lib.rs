@@ -7,6 +7,7 @@ pub mod datastore;
 pub mod diag;
 pub mod error;
 pub mod logging;
+pub mod model;
 pub mod nacm;
 pub mod netconf;
 pub mod notify;

@@ -1,0 +1,311 @@
+//! The generated types against libyang: every valid example document goes
+//! JSON → generated types → JSON, and libyang's canonical print of the
+//! result equals its print of the original. Property tests round-trip
+//! random values of every module's types through the JSON encoding.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use proptest::prelude::*;
+use yang3::context::Context;
+use yang3::data::{Data as _, DataFormat, DataParserFlags, DataPrinterFlags, DataTree, DataValidationFlags};
+
+use super::rt::{Arb, Document, Gen, Json, Operation as _, Value as _};
+use super::*;
+use crate::schema::{LoadOptions, ModuleSpec, Schema};
+
+const OCC: &[&str] = &[
+    "occ-types",
+    "occ-actors",
+    "occ-interfaces",
+    "occ-connections",
+    "occ-services",
+    "occ-nfv",
+    "occ-lso",
+    "occ-oam",
+];
+
+fn schema() -> Schema {
+    let opts = LoadOptions {
+        search_dirs: Vec::new(),
+        embedded: true,
+        protocol_modules: true,
+        modules: OCC
+            .iter()
+            .map(|m| ModuleSpec { name: (*m).into(), revision: None, features: vec!["*".into()] })
+            .collect(),
+    };
+    match Schema::load(&opts) {
+        Ok(s) => s,
+        Err(e) => panic!("schema: {e}"),
+    }
+}
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn print(tree: &DataTree<'_>) -> String {
+    match tree.print_string(DataFormat::JSON, DataPrinterFlags::WITH_SIBLINGS) {
+        Ok(s) => s,
+        Err(e) => panic!("print: {e}"),
+    }
+}
+
+fn parse<'a>(ctx: &'a Context, text: &str, format: DataFormat, what: &str) -> DataTree<'a> {
+    match DataTree::parse_string(
+        ctx,
+        text,
+        format,
+        DataParserFlags::STRICT | DataParserFlags::NO_VALIDATION,
+        DataValidationFlags::empty(),
+    ) {
+        Ok(t) => t,
+        Err(e) => panic!("{what}: libyang does not parse it: {e}"),
+    }
+}
+
+/// libyang's canonical JSON of `text`, then through the generated types
+/// and back: both prints must be equal.
+fn round_trip(ctx: &Context, text: &str, format: DataFormat, what: &str) -> AllData {
+    let canonical = print(&parse(ctx, text, format, what));
+    let v: Json = match serde_json::from_str(&canonical) {
+        Ok(v) => v,
+        Err(e) => panic!("{what}: {e}"),
+    };
+    let doc = match AllData::from_json(&v) {
+        Ok(d) => d,
+        Err(e) => panic!("{what}: generated types refuse libyang's print: {e}"),
+    };
+    let again = doc.to_json().to_string();
+    let reprinted = print(&parse(ctx, &again, DataFormat::JSON, what));
+    assert_eq!(canonical, reprinted, "{what}: round trip through the generated types changed the data");
+    // Through a tree as well.
+    let tree = match doc.to_tree(ctx) {
+        Ok(t) => t,
+        Err(e) => panic!("{what}: to_tree: {e}"),
+    };
+    match AllData::from_tree(&tree) {
+        Ok(d) => assert_eq!(d.to_json(), doc.to_json(), "{what}: from_tree"),
+        Err(e) => panic!("{what}: from_tree: {e}"),
+    }
+    doc
+}
+
+fn read(p: &Path) -> String {
+    match std::fs::read_to_string(p) {
+        Ok(s) => s,
+        Err(e) => panic!("{}: {e}", p.display()),
+    }
+}
+
+#[test]
+fn occ_examples_round_trip() {
+    let s = schema();
+    let ctx = s.context();
+    let ex = root().join("yang/occ/examples");
+    let mut seen = 0;
+    for name in ["scenario.xml", "scenario.json", "scenario-operational.xml"] {
+        let format = if name.ends_with(".json") { DataFormat::JSON } else { DataFormat::XML };
+        let doc = round_trip(ctx, &read(&ex.join(name)), format, name);
+        assert!(!doc.occ_connections.connections.csc.is_empty(), "{name}: no cSC read");
+        seen += 1;
+    }
+    // The invalid examples that break rules rather than types round-trip
+    // too (libyang's parser refuses the others before any type of ours).
+    let mut invalid: Vec<PathBuf> = std::fs::read_dir(ex.join("invalid"))
+        .map(|rd| rd.filter_map(|e| e.ok().map(|e| e.path())).collect())
+        .unwrap_or_default();
+    invalid.retain(|p| p.extension().is_some_and(|x| x == "xml" || x == "json"));
+    invalid.sort();
+    assert!(invalid.len() > 20, "invalid examples not found");
+    for p in &invalid {
+        let format =
+            if p.extension().is_some_and(|x| x == "json") { DataFormat::JSON } else { DataFormat::XML };
+        let text = read(p);
+        let parses = DataTree::parse_string(
+            ctx,
+            &text,
+            format,
+            DataParserFlags::STRICT | DataParserFlags::NO_VALIDATION,
+            DataValidationFlags::empty(),
+        )
+        .is_ok();
+        if parses {
+            round_trip(ctx, &text, format, &p.display().to_string());
+            seen += 1;
+        }
+    }
+    // A scale fixture, made by the script.
+    let out =
+        Command::new("python3").arg(ex.join("gen-scale.py")).args(["1000", "--format", "json"]).output();
+    match out {
+        Ok(o) if o.status.success() => {
+            let doc = round_trip(ctx, &String::from_utf8_lossy(&o.stdout), DataFormat::JSON, "scale 1000");
+            let csctps: usize = doc
+                .occ_interfaces
+                .interfaces
+                .interface
+                .values()
+                .map(|i| i.occ_connections_csctps.csctp.len())
+                .sum();
+            assert_eq!(csctps, 1000);
+        }
+        other => panic!("gen-scale.py: {other:?}"),
+    }
+    assert!(seen > 20);
+}
+
+#[test]
+fn standard_examples_round_trip() {
+    let s = schema();
+    let ctx = s.context();
+    let nacm = read(&root().join("src/nacm/default-rules.xml"));
+    let doc = round_trip(ctx, &nacm, DataFormat::XML, "nacm default rules");
+    assert_eq!(doc.ietf_netconf_acm.nacm.groups.group.len(), 2);
+    // libyang's own yang-library data of the server's context.
+    let raw = match crate::schema::ffi::yanglib_data(ctx, "1") {
+        Ok(r) => r,
+        Err(e) => panic!("yanglib: {e}"),
+    };
+    // SAFETY: `raw` is the tree just made, freed once here.
+    let text = unsafe {
+        let t = crate::schema::ffi::print_mem(raw, true, yang3::data::DataPrinterFlags::WITH_SIBLINGS.bits());
+        crate::schema::ffi::free_siblings(raw);
+        t
+    };
+    let text = match text {
+        Ok(t) => t,
+        Err(e) => panic!("yanglib print: {e}"),
+    };
+    let doc = round_trip(ctx, &text, DataFormat::JSON, "yang-library");
+    assert!(doc
+        .ietf_yang_library
+        .yang_library
+        .module_set
+        .values()
+        .any(|m| m.module.contains_key(&typedefs::YangIdentifier::from("occ-connections"))));
+}
+
+#[test]
+fn valid_and_invalid_documents() {
+    let s = schema();
+    let ctx = s.context();
+    let ex = root().join("yang/occ/examples");
+    let v: Json = match serde_json::from_str(&read(&ex.join("scenario.json"))) {
+        Ok(v) => v,
+        Err(e) => panic!("{e}"),
+    };
+    let mut doc = match AllData::from_json(&v) {
+        Ok(d) => d,
+        Err(e) => panic!("{e}"),
+    };
+    assert_eq!(doc.validate(ctx), Ok(()));
+    // A cSC whose endpoint names a missing cSCTP: libyang's error, with
+    // the rule's app tag, comes back structured.
+    let Some(csc) = doc.occ_connections.connections.csc.values_mut().next() else { panic!("no cSC") };
+    let ep = occ_connections::connections::csc::Endpoint::new("no-such-interface", "tp-x");
+    csc.endpoint.insert(ep.key(), ep);
+    let errs = match doc.validate(ctx) {
+        Err(e) => e,
+        Ok(()) => panic!("an endpoint on a missing cSCTP validated"),
+    };
+    assert!(errs.iter().all(|e| e.path.starts_with('/')), "{errs:?}");
+    assert!(errs.iter().any(|e| e.path.contains("occ-connections:connections/csc")), "{errs:?}");
+    // A value the types refuse never reaches libyang.
+    let bad = serde_json::json!({"occ-connections:connections": {"csc": [{"csc-id": 5}]}});
+    let e = AllData::from_json(&bad).err();
+    assert!(e.is_some_and(|e| e.path.contains("csc-id")));
+    let unknown = serde_json::json!({"occ-connections:connections": {"nope": 1}});
+    assert!(AllData::from_json(&unknown).is_err());
+}
+
+#[test]
+fn path_builders_and_constants() {
+    let p = occ_connections::connections().csc("csc-001").endpoint("if-hq", "tp-1");
+    assert_eq!(
+        p.0,
+        "/occ-connections:connections/csc[csc-id='csc-001']/endpoint[interface='if-hq'][csctp='tp-1']"
+    );
+    assert_eq!(occ_connections::connections::Csc::SCHEMA_PATH, "/occ-connections:connections/csc");
+    let ep = occ_interfaces::interfaces().interface("if-1").occ_connections_csctps().csctp("tp'1");
+    assert_eq!(
+        ep.0,
+        "/occ-interfaces:interfaces/interface[name='if-1']/occ-connections:csctps/csctp[csctp-id=\"tp'1\"]"
+    );
+    // A path the builder makes is one libyang resolves.
+    let s = schema();
+    let ctx = s.context();
+    let text = read(&root().join("yang/occ/examples/scenario.json"));
+    let tree = parse(ctx, &text, DataFormat::JSON, "scenario");
+    let Some((id, _)) = AllData::from_tree(&tree)
+        .ok()
+        .and_then(|d| d.occ_connections.connections.csc.first().map(|(k, v)| (k.clone(), v.clone())))
+    else {
+        panic!("no cSC")
+    };
+    let path = occ_connections::connections().csc(id.clone()).0;
+    assert!(tree.find_path(&path).is_ok(), "{path} not found");
+}
+
+#[test]
+fn defaults_and_values() {
+    let mut c = occ_connections::connections::Csc::new("csc-9");
+    assert!(c.admin_state.is_none());
+    c.apply_defaults();
+    assert_eq!(
+        c.admin_state.map(|v| v.to_text()).as_deref(),
+        Some(occ_connections::connections::Csc::DEFAULT_ADMIN_STATE)
+    );
+}
+
+/// Every module's top level, random values: JSON → types → JSON is stable.
+macro_rules! arb_round_trip {
+    ($($m:ident),*) => {
+        proptest! {
+            #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+            $(
+                #[test]
+                fn $m(seed in any::<u64>()) {
+                    let mut g = Gen::new(seed);
+                    let v: $m::Data = Arb::arb(&mut g);
+                    let j = Document::to_json(&v);
+                    let back = match <$m::Data as Document>::from_json(&j) {
+                        Ok(b) => b,
+                        Err(e) => return Err(TestCaseError::fail(format!("{e}: {j}"))),
+                    };
+                    prop_assert_eq!(Document::to_json(&back), j);
+                }
+            )*
+        }
+    };
+}
+
+mod arb {
+    use super::*;
+    arb_round_trip!(
+        occ_types,
+        occ_actors,
+        occ_interfaces,
+        occ_connections,
+        occ_services,
+        occ_nfv,
+        occ_lso,
+        occ_oam,
+        ietf_netconf_acm,
+        ietf_yang_library
+    );
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+        #[test]
+        fn rpc_input(seed in any::<u64>()) {
+            let mut g = Gen::new(seed);
+            let v: occ_services::activate_cloud_service::Input = Arb::arb(&mut g);
+            let j = v.to_json();
+            let back = occ_services::activate_cloud_service::Input::from_json(&j);
+            prop_assert!(back.is_ok(), "{:?}", back);
+            prop_assert_eq!(back.map(|b| b.to_json()).ok(), Some(j));
+        }
+    }
+}
