@@ -286,8 +286,9 @@ impl Em<'_> {
         let mut arbs = Vec::new();
         // Bare names are accepted when unique (an unqualified value of the
         // leaf's own module).
-        for (i, (ident_, dsc, dep)) in set.values.iter().enumerate() {
-            let unique = set.values.iter().filter(|(o, _, _)| o.name == ident_.name).count() == 1;
+        for (i, val) in set.values.iter().enumerate() {
+            let (ident_, dsc, dep) = (&val.ident, &val.description, &val.deprecated);
+            let unique = set.values.iter().filter(|o| o.ident.name == ident_.name).count() == 1;
             let v = if unique {
                 camel(&ident_.name)
             } else {
@@ -831,7 +832,12 @@ impl Em<'_> {
                 snake(&n.name)
             };
             let fsnake = fields_scope.claim(want.trim_start_matches('_').to_string());
-            let fcamel = child_scope.claim(camel(&fsnake));
+            // Leaves' inline types claim their own name in `ty`.
+            let fcamel = if matches!(n.kind, Kind::Leaf { .. } | Kind::LeafList { .. } | Kind::Any) {
+                camel(&fsnake)
+            } else {
+                child_scope.claim(camel(&fsnake))
+            };
             let fid = ident(&fsnake);
             let m = lit(&n.module);
             let name = lit(&n.name);
@@ -849,6 +855,13 @@ impl Em<'_> {
                 consts.push(quote!(#[doc = "Schema path of this member."] pub const #c: &'static str = #p;));
             }
             let mut is_key = false;
+            // A child module never repeats its parent's name
+            // (clippy::module_inception).
+            let sub_mod = if spec.child_mod.as_deref() == Some(fsnake.as_str()) {
+                format!("{fsnake}_")
+            } else {
+                fsnake.clone()
+            };
             let leaf_path = PathMethod { fid: fid.clone(), seg: seg.clone(), ret: None, keys: Vec::new() };
             let sub = |shape: Shape, nkeys: usize, scope: &mut Scope| {
                 let path_name = if matches!(shape, Shape::Container | Shape::Entry) {
@@ -915,7 +928,7 @@ impl Em<'_> {
                         children,
                         ops,
                         shape: Shape::Container,
-                        child_mod: Some(fsnake.clone()),
+                        child_mod: Some(sub_mod.clone()),
                         schema_path: n.schema_path.clone(),
                         keys: &[],
                     };
@@ -950,7 +963,7 @@ impl Em<'_> {
                         children,
                         ops,
                         shape: Shape::Entry,
-                        child_mod: Some(fsnake.clone()),
+                        child_mod: Some(sub_mod.clone()),
                         schema_path: n.schema_path.clone(),
                         keys,
                     };
@@ -983,7 +996,7 @@ impl Em<'_> {
                     });
                 }
                 Kind::Choice { cases, .. } => {
-                    let case_paths = self.choice(n, &fcamel, &fsnake, cases, spec.module, &mut child_items);
+                    let case_paths = self.choice(n, &fcamel, &sub_mod, cases, spec.module, &mut child_items);
                     decls.push(quote!(#d #dep pub #fid: Option<#prefix #ty_id>));
                     writes.push(quote!(#rt::put_choice(obj, pm, &self.#fid);));
                     reads.push(quote!(#fid: #rt::get_choice(obj, pm, path)?));
@@ -1011,7 +1024,7 @@ impl Em<'_> {
                         children,
                         ops: &[],
                         shape: Shape::Op,
-                        child_mod: Some(fsnake.clone()),
+                        child_mod: Some(sub_mod.clone()),
                         schema_path: n.schema_path.clone(),
                         keys: &[],
                     };
@@ -1079,6 +1092,7 @@ impl Em<'_> {
                 #[allow(deprecated)]
                 impl #id {
                     /// The entry's key, as the list's map is keyed.
+                    #[allow(clippy::clone_on_copy)]
                     pub fn key(&self) -> #key_ty { #body }
                     /// An entry with its keys set and nothing else.
                     #many
@@ -1183,6 +1197,8 @@ impl Em<'_> {
         let id = format_ident!("{}", camel_name);
         let m = ident(snake_name);
         let mut scope = Scope::types();
+        // Case modules never repeat the choice's (clippy::module_inception).
+        let mut case_mods = Scope::with(&[snake_name]);
         let mut items = Vec::new();
         let mut variants = Vec::new();
         let mut writes = Vec::new();
@@ -1203,7 +1219,7 @@ impl Em<'_> {
                 children: case.children(),
                 ops: &[],
                 shape: Shape::Case,
-                child_mod: Some(snake(&case.name).trim_start_matches('_').to_string()),
+                child_mod: Some(case_mods.claim(snake(&case.name).trim_start_matches('_').to_string())),
                 schema_path: n.schema_path.clone(),
                 keys: &[],
             };

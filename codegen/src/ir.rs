@@ -7,7 +7,7 @@ use libyang3_sys as ffi;
 use yang3::context::Context;
 use yang3::schema::{SchemaNode, SchemaNodeKind, SchemaPathFormat};
 
-use crate::raw::{self, Ident, Item};
+use crate::raw::{self, Ident, IdentityValue, Item};
 
 /// The modules to generate, with the typedefs and identity sets their
 /// leaves share.
@@ -138,8 +138,8 @@ pub struct Typedef {
 #[derive(Debug, Clone)]
 pub struct IdentitySet {
     pub bases: Vec<Ident>,
-    /// (identity, description, deprecated), sorted.
-    pub values: Vec<(Ident, Option<String>, bool)>,
+    /// Sorted by module and name.
+    pub values: Vec<IdentityValue>,
 }
 
 /// Builds the IR of `modules` (names of implemented modules in `ctx`).

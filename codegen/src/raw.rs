@@ -21,6 +21,14 @@ pub struct Item {
     pub deprecated: bool,
 }
 
+/// An identity an identityref may take.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IdentityValue {
+    pub ident: Ident,
+    pub description: Option<String>,
+    pub deprecated: bool,
+}
+
 /// An identity, by module and name.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Ident {
@@ -158,9 +166,9 @@ unsafe fn ident(id: *const ffi::lysc_ident) -> Ident {
 ///
 /// # Safety
 /// `t` is a compiled type whose basetype is LY_TYPE_IDENT.
-pub unsafe fn identities(t: *const ffi::lysc_type) -> (Vec<Ident>, Vec<(Ident, Option<String>, bool)>) {
+pub unsafe fn identities(t: *const ffi::lysc_type) -> (Vec<Ident>, Vec<IdentityValue>) {
     let mut bases = Vec::new();
-    let mut out: Vec<(Ident, Option<String>, bool)> = Vec::new();
+    let mut out: Vec<IdentityValue> = Vec::new();
     // SAFETY: contract; arrays are libyang sized arrays.
     unsafe {
         let b = (*(t as *const ffi::lysc_type_identityref)).bases;
@@ -175,15 +183,16 @@ pub unsafe fn identities(t: *const ffi::lysc_type) -> (Vec<Ident>, Vec<(Ident, O
             for i in 0..count(derived) {
                 let d = *derived.add(i) as *const ffi::lysc_ident;
                 let name = ident(d);
-                if !out.iter().any(|(n, _, _)| *n == name) {
-                    out.push((name, string((*d).dsc), (*d).flags & ffi::LYS_STATUS_DEPRC as u16 != 0));
+                if !out.iter().any(|v| v.ident == name) {
+                    let deprecated = (*d).flags & ffi::LYS_STATUS_DEPRC as u16 != 0;
+                    out.push(IdentityValue { ident: name, description: string((*d).dsc), deprecated });
                     stack.push(d);
                 }
             }
         }
     }
     bases.sort();
-    out.sort_by(|a, b| a.0.cmp(&b.0));
+    out.sort_by(|a, b| a.ident.cmp(&b.ident));
     (bases, out)
 }
 

@@ -664,7 +664,7 @@ impl Gen {
     pub fn new(seed: u64) -> Gen {
         Gen { state: seed, depth: 0 }
     }
-    pub fn next(&mut self) -> u64 {
+    pub fn next_u64(&mut self) -> u64 {
         self.state = self.state.wrapping_add(0x9E37_79B9_7F4A_7C15);
         let mut z = self.state;
         z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
@@ -672,10 +672,10 @@ impl Gen {
         z ^ (z >> 31)
     }
     pub fn below(&mut self, n: usize) -> usize {
-        (self.next() % n.max(1) as u64) as usize
+        (self.next_u64() % n.max(1) as u64) as usize
     }
     pub fn flip(&mut self) -> bool {
-        self.next() & 1 == 1
+        self.next_u64() & 1 == 1
     }
     /// How many entries of a list or leaf-list: fewer deeper down.
     fn count(&mut self) -> usize {
@@ -738,7 +738,7 @@ mod arb_impls {
         ($($t:ty),*) => {$(
             impl Arb for $t {
                 #[allow(clippy::cast_possible_truncation, clippy::cast_possible_wrap)]
-                fn arb(g: &mut Gen) -> Self { g.next() as $t }
+                fn arb(g: &mut Gen) -> Self { g.next_u64() as $t }
             }
         )*};
     }
@@ -752,13 +752,13 @@ mod arb_impls {
     }
     impl<const D: u8> Arb for Decimal64<D> {
         fn arb(g: &mut Gen) -> Self {
-            Decimal64((g.next() % 2_000_000) as i64 - 1_000_000)
+            Decimal64((g.next_u64() % 2_000_000) as i64 - 1_000_000)
         }
     }
     impl Arb for Binary {
         fn arb(g: &mut Gen) -> Self {
             let n = g.below(6);
-            Binary((0..n).map(|_| g.next() as u8).collect())
+            Binary((0..n).map(|_| g.next_u64() as u8).collect())
         }
     }
     impl Arb for Empty {
