@@ -196,6 +196,16 @@ impl Em<'_> {
                     Ok(AllData { #(#fields: #rt::Node::read(obj, "", "")?,)* })
                 }
             }
+            impl ::serde::Serialize for AllData {
+                fn serialize<S: ::serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                    #rt::serialize_json(&#rt::Document::to_json(self), s)
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for AllData {
+                fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                    #rt::deserialize_document(d)
+                }
+            }
         }
     }
 
@@ -1067,6 +1077,11 @@ impl Em<'_> {
                     }
                 }
             });
+            extra.push(self.serde_impls(
+                &id,
+                quote!(#rt::Document::to_json(self)),
+                quote!(#rt::deserialize_document(d)),
+            ));
             extra.extend(self.render_paths(&built.paths, true));
         }
         if keyed {
@@ -1326,6 +1341,23 @@ impl Em<'_> {
         }
     }
 
+    /// serde `Serialize`/`Deserialize` through the RFC 7951 JSON value.
+    fn serde_impls(&self, id: &proc_macro2::Ident, to: TokenStream, from: TokenStream) -> TokenStream {
+        let rt = &self.rt;
+        quote! {
+            impl ::serde::Serialize for #id {
+                fn serialize<S: ::serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                    #rt::serialize_json(&#to, s)
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for #id {
+                fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                    #from
+                }
+            }
+        }
+    }
+
     /// `Operation` for RPC/action input and output and notifications: the
     /// operation's module and name, to wrap and unwrap the members.
     fn op_document(
@@ -1338,11 +1370,17 @@ impl Em<'_> {
     ) -> TokenStream {
         let rt = &self.rt;
         let (m, n, k) = (lit(module), lit(name), lit(kind));
+        let serde = self.serde_impls(
+            id,
+            quote!(#rt::Operation::to_json(self)),
+            quote!(#rt::deserialize_operation(d)),
+        );
         quote! {
             impl #rt::Operation for #id {
                 const OPERATION: (&'static str, &'static str) = (#m, #n);
                 const KIND: &'static str = #k;
             }
+            #serde
         }
     }
 }

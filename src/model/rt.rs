@@ -114,6 +114,11 @@ pub trait Operation: Node {
         Self::read(object(inner, n)?, m, &format!("/{m}:{n}"))
     }
 
+    /// Reads an RPC/action reply or a notification tree.
+    fn from_tree(tree: &DataTree<'_>) -> Result<Self, Error> {
+        <Self as Operation>::from_json(&tree_json(tree)?)
+    }
+
     /// The operation as a libyang tree (top-level RPCs and notifications;
     /// actions and nested notifications need their parents).
     fn to_tree<'a>(&self, ctx: &'a Context) -> Result<DataTree<'a>, Error> {
@@ -147,13 +152,10 @@ pub trait Document: Sized {
         .map_err(|e| ly_error(&e))
     }
 
-    /// Reads every member of a libyang tree this document knows.
+    /// Reads every member of a libyang tree this document knows (a
+    /// datastore snapshot's `tree()`, say).
     fn from_tree(tree: &DataTree<'_>) -> Result<Self, Error> {
-        let text = tree
-            .print_string(DataFormat::JSON, DataPrinterFlags::WITH_SIBLINGS | DataPrinterFlags::SHRINK)
-            .map_err(|e| ly_error(&e))?;
-        let v: Json = serde_json::from_str(&text).map_err(|e| Error::at("/", e.to_string()))?;
-        Self::from_json(&v)
+        Self::from_json(&tree_json(tree)?)
     }
 
     /// Validates the document with libyang (the modules that have data in
@@ -186,6 +188,33 @@ pub trait Document: Sized {
             .print_string(DataFormat::XML, DataPrinterFlags::WITH_SIBLINGS)
             .map_err(|e| ly_error(&e))
     }
+}
+
+/// A tree printed as JSON and parsed (an empty tree is `{}`).
+fn tree_json(tree: &DataTree<'_>) -> Result<Json, Error> {
+    let text = tree
+        .print_string(DataFormat::JSON, DataPrinterFlags::WITH_SIBLINGS | DataPrinterFlags::SHRINK)
+        .map_err(|e| ly_error(&e))?;
+    if text.trim().is_empty() {
+        return Ok(Json::Object(Object::new()));
+    }
+    serde_json::from_str(&text).map_err(|e| Error::at("/", e.to_string()))
+}
+
+/// serde: a generated document or operation serialises as its RFC 7951
+/// JSON value.
+pub fn serialize_json<S: serde::Serializer>(v: &Json, s: S) -> Result<S::Ok, S::Error> {
+    serde::Serialize::serialize(v, s)
+}
+
+pub fn deserialize_document<'de, T: Document, D: serde::Deserializer<'de>>(d: D) -> Result<T, D::Error> {
+    let v = <Json as serde::Deserialize>::deserialize(d)?;
+    T::from_json(&v).map_err(serde::de::Error::custom)
+}
+
+pub fn deserialize_operation<'de, T: Operation, D: serde::Deserializer<'de>>(d: D) -> Result<T, D::Error> {
+    let v = <Json as serde::Deserialize>::deserialize(d)?;
+    <T as Operation>::from_json(&v).map_err(serde::de::Error::custom)
 }
 
 fn ly_error(e: &yang3::Error) -> Error {

@@ -361,10 +361,26 @@ fn golden_example_round_trip() {
     d.apply_defaults();
     assert_eq!(d.cg_example.settings.r#type, Some(cg_example::settings::Type::Safe));
     assert_eq!(d.cg_example.settings.ratio, Some(example::typedefs::Percent(rt::Decimal64(1250))));
+    // serde: the same RFC 7951 JSON.
+    let text = match serde_json::to_string(&doc) {
+        Ok(t) => t,
+        Err(e) => panic!("{e}"),
+    };
+    let back: example::AllData = match serde_json::from_str(&text) {
+        Ok(b) => b,
+        Err(e) => panic!("{e}"),
+    };
+    assert_eq!(back, doc);
+    assert!(serde_json::from_str::<example::AllData>(r#"{"cg-example:settings": {"ratio": 5}}"#).is_err());
     // Operations.
     let input = cg_example::ping::Input { target: Some("x".into()) };
     assert_eq!(input.to_json(), serde_json::json!({"cg-example:ping": {"target": "x"}}));
-    assert!(rt::Operation::to_tree(&input, &ctx).is_ok());
+    let tree = match rt::Operation::to_tree(&input, &ctx) {
+        Ok(t) => t,
+        Err(e) => panic!("{e}"),
+    };
+    assert_eq!(<cg_example::ping::Input as rt::Operation>::from_tree(&tree), Ok(input.clone()));
+    assert_eq!(serde_json::to_value(&input).ok(), Some(input.to_json()));
     let alarm = cg_example::Alarm { severity: Some(cg_example::alarm::Severity::Major) };
     assert!(rt::Operation::to_tree(&alarm, &ctx).is_ok());
     assert_eq!(cg_example::link("x", "y").0, "/cg-example:link[a-end='x'][z-end='y']");

@@ -163,6 +163,16 @@ impl crate::model::rt::Document for AllData {
         })
     }
 }
+impl ::serde::Serialize for AllData {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        crate::model::rt::serialize_json(&crate::model::rt::Document::to_json(self), s)
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for AllData {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::model::rt::deserialize_document(d)
+    }
+}
 
 /// Module `cg-example`.
 pub mod cg_example {
@@ -262,6 +272,16 @@ impl crate::model::rt::Document for Data {
     }
     fn from_json(v: &crate::model::rt::Json) -> Result<Self, crate::model::rt::Error> {
         crate::model::rt::Node::read(crate::model::rt::object(v, "")?, "", "")
+    }
+}
+impl ::serde::Serialize for Data {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        crate::model::rt::serialize_json(&crate::model::rt::Document::to_json(self), s)
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for Data {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::model::rt::deserialize_document(d)
     }
 }
 pub fn settings() -> SettingsPath {
@@ -1236,6 +1256,24 @@ Input of `reset`.
             const OPERATION: (&'static str, &'static str) = ("cg-example", "reset");
             const KIND: &'static str = "input";
         }
+        impl ::serde::Serialize for Input {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                s: S,
+            ) -> Result<S::Ok, S::Error> {
+                crate::model::rt::serialize_json(
+                    &crate::model::rt::Operation::to_json(self),
+                    s,
+                )
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for Input {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                d: D,
+            ) -> Result<Self, D::Error> {
+                crate::model::rt::deserialize_operation(d)
+            }
+        }
         /**```text
 Output of `reset`.
 ```*/
@@ -1296,6 +1334,24 @@ Output of `reset`.
             const OPERATION: (&'static str, &'static str) = ("cg-example", "reset");
             const KIND: &'static str = "output";
         }
+        impl ::serde::Serialize for Output {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                s: S,
+            ) -> Result<S::Ok, S::Error> {
+                crate::model::rt::serialize_json(
+                    &crate::model::rt::Operation::to_json(self),
+                    s,
+                )
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for Output {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                d: D,
+            ) -> Result<Self, D::Error> {
+                crate::model::rt::deserialize_operation(d)
+            }
+        }
     }
     #[derive(Debug, Clone, PartialEq, Default)]
     #[allow(deprecated)]
@@ -1347,6 +1403,19 @@ Output of `reset`.
     impl crate::model::rt::Operation for Flapped {
         const OPERATION: (&'static str, &'static str) = ("cg-example", "flapped");
         const KIND: &'static str = "notification";
+    }
+    impl ::serde::Serialize for Flapped {
+        fn serialize<S: ::serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+            crate::model::rt::serialize_json(
+                &crate::model::rt::Operation::to_json(self),
+                s,
+            )
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for Flapped {
+        fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            crate::model::rt::deserialize_operation(d)
+        }
     }
 }
 pub mod ping {
@@ -1412,6 +1481,19 @@ Input of `ping`.
         const OPERATION: (&'static str, &'static str) = ("cg-example", "ping");
         const KIND: &'static str = "input";
     }
+    impl ::serde::Serialize for Input {
+        fn serialize<S: ::serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+            crate::model::rt::serialize_json(
+                &crate::model::rt::Operation::to_json(self),
+                s,
+            )
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for Input {
+        fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            crate::model::rt::deserialize_operation(d)
+        }
+    }
     /**```text
 Output of `ping`.
 ```*/
@@ -1465,6 +1547,19 @@ Output of `ping`.
     impl crate::model::rt::Operation for Output {
         const OPERATION: (&'static str, &'static str) = ("cg-example", "ping");
         const KIND: &'static str = "output";
+    }
+    impl ::serde::Serialize for Output {
+        fn serialize<S: ::serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+            crate::model::rt::serialize_json(
+                &crate::model::rt::Operation::to_json(self),
+                s,
+            )
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for Output {
+        fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            crate::model::rt::deserialize_operation(d)
+        }
     }
 }
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -1562,6 +1657,16 @@ impl crate::model::rt::Operation for Alarm {
     const OPERATION: (&'static str, &'static str) = ("cg-example", "alarm");
     const KIND: &'static str = "notification";
 }
+impl ::serde::Serialize for Alarm {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        crate::model::rt::serialize_json(&crate::model::rt::Operation::to_json(self), s)
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for Alarm {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::model::rt::deserialize_operation(d)
+    }
+}
 }
 
 /// Module `cg-augment`.
@@ -1617,6 +1722,16 @@ impl crate::model::rt::Document for Data {
     }
     fn from_json(v: &crate::model::rt::Json) -> Result<Self, crate::model::rt::Error> {
         crate::model::rt::Node::read(crate::model::rt::object(v, "")?, "", "")
+    }
+}
+impl ::serde::Serialize for Data {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        crate::model::rt::serialize_json(&crate::model::rt::Document::to_json(self), s)
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for Data {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::model::rt::deserialize_document(d)
     }
 }
 #[cfg(test)]
