@@ -13,18 +13,8 @@ const DIRS: &[&str] = &["yang/ietf", "yang/notifications", "yang/occ"];
 
 /// Modules whose Rust types `src/model` exposes: the OCC set (as the server
 /// loads it by default) and the standard modules the domain layer reads.
-const MODEL_MODULES: &[&str] = &[
-    "occ-types",
-    "occ-actors",
-    "occ-interfaces",
-    "occ-connections",
-    "occ-services",
-    "occ-nfv",
-    "occ-lso",
-    "occ-oam",
-    "ietf-netconf-acm",
-    "ietf-yang-library",
-];
+const DEFAULT_MODULES: &[&str] = include!("src/default-modules.in");
+const STANDARD_MODEL_MODULES: &[&str] = &["ietf-netconf-acm", "ietf-yang-library"];
 
 struct Entry {
     module: String,
@@ -68,7 +58,7 @@ fn main() {
     generate_model(&root, &out_dir);
 }
 
-/// Runs occd-codegen over [`MODEL_MODULES`] into `$OUT_DIR/model/`: one
+/// Runs occd-codegen over the default modules and [`STANDARD_MODEL_MODULES`] into `$OUT_DIR/model/`: one
 /// file per module, `shared.rs` (typedefs, identities) and `mod.rs`, which
 /// `src/model/mod.rs` includes.
 fn generate_model(root: &Path, out_dir: &Path) {
@@ -76,7 +66,9 @@ fn generate_model(root: &Path, out_dir: &Path) {
         .iter()
         .map(|d| root.join(d))
         .collect();
-    let modules: Vec<String> = MODEL_MODULES.iter().map(|m| m.to_string()).collect();
+    println!("cargo:rerun-if-changed=src/default-modules.in");
+    let modules: Vec<String> =
+        DEFAULT_MODULES.iter().chain(STANDARD_MODEL_MODULES).map(|m| m.to_string()).collect();
     let ctx = match occd_codegen::load(&dirs, &modules) {
         Ok(c) => c,
         Err(e) => panic!("model: {e}"),

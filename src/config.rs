@@ -13,16 +13,7 @@ use serde::Deserialize;
 use crate::schema::{LoadOptions, ModuleSpec};
 
 /// The application modules loaded when the config names none: the OCC set.
-pub const DEFAULT_MODULES: &[&str] = &[
-    "occ-types",
-    "occ-actors",
-    "occ-interfaces",
-    "occ-connections",
-    "occ-services",
-    "occ-nfv",
-    "occ-lso",
-    "occ-oam",
-];
+pub const DEFAULT_MODULES: &[&str] = include!("default-modules.in");
 
 #[derive(Debug, Clone, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case", default)]

@@ -124,6 +124,35 @@ impl Em<'_> {
         quote!(#[cfg(test)])
     }
 
+    /// `Arb` for an enum-like type: one of `arms` (`n => value`), picked
+    /// at random; `fallback` for the last index.
+    fn arb_pick(
+        &self,
+        id: &proc_macro2::Ident,
+        arms: &[TokenStream],
+        count: usize,
+        fallback: TokenStream,
+    ) -> TokenStream {
+        if !self.arb {
+            return quote!();
+        }
+        let rt = &self.rt;
+        let attr = self.arb_attr();
+        let count = Literal::usize_unsuffixed(count);
+        quote! {
+            #attr
+            #[allow(deprecated)]
+            impl #rt::Arb for #id {
+                fn arb(g: &mut #rt::Gen) -> Self {
+                    match g.below(#count) {
+                        #(#arms,)*
+                        _ => #fallback,
+                    }
+                }
+            }
+        }
+    }
+
     fn module(&self, m: &Module) -> TokenStream {
         let mut items = Vec::new();
         let mut types = Scope::types();
@@ -323,24 +352,12 @@ impl Em<'_> {
             "Identities derived from {}; `Other` holds any other identity, module-qualified.",
             bases.join(", ")
         ));
-        let count = Literal::usize_unsuffixed(set.values.len() + 1);
-        let arb = if self.arb {
-            let attr = self.arb_attr();
-            quote! {
-                #attr
-                #[allow(deprecated)]
-                impl #rt::Arb for #id {
-                    fn arb(g: &mut #rt::Gen) -> Self {
-                        match g.below(#count) {
-                            #(#arbs,)*
-                            _ => #id::Other("x-unknown:other".to_string()),
-                        }
-                    }
-                }
-            }
-        } else {
-            quote!()
-        };
+        let arb = self.arb_pick(
+            &id,
+            &arbs,
+            set.values.len() + 1,
+            quote!(#id::Other("x-unknown:other".to_string())),
+        );
         quote! {
             #[doc = #d]
             #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -387,25 +404,8 @@ impl Em<'_> {
             let n = Literal::usize_unsuffixed(i);
             arbs.push(quote!(#n => #id::#v));
         }
-        let count = Literal::usize_unsuffixed(items.len());
         let what = lit(name);
-        let arb = if self.arb {
-            let attr = self.arb_attr();
-            quote! {
-                #attr
-                #[allow(deprecated)]
-                impl #rt::Arb for #id {
-                    fn arb(g: &mut #rt::Gen) -> Self {
-                        match g.below(#count) {
-                            #(#arbs,)*
-                            _ => unreachable!(),
-                        }
-                    }
-                }
-            }
-        } else {
-            quote!()
-        };
+        let arb = self.arb_pick(&id, &arbs, items.len(), quote!(unreachable!()));
         quote! {
             #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
             pub enum #id {
@@ -520,24 +520,8 @@ impl Em<'_> {
             let n = Literal::usize_unsuffixed(i);
             arbs.push(quote!(#n => #id::#v(#rt::Arb::arb(g))));
         }
-        let count = Literal::usize_unsuffixed(members.len());
         let what = lit(name);
-        let arb = if self.arb {
-            let attr = self.arb_attr();
-            quote! {
-                #attr
-                impl #rt::Arb for #id {
-                    fn arb(g: &mut #rt::Gen) -> Self {
-                        match g.below(#count) {
-                            #(#arbs,)*
-                            _ => unreachable!(),
-                        }
-                    }
-                }
-            }
-        } else {
-            quote!()
-        };
+        let arb = self.arb_pick(&id, &arbs, members.len(), quote!(unreachable!()));
         out.push(quote! {
             /// A union value: the first member type (in YANG order) that accepts the value.
             #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -1253,23 +1237,7 @@ impl Em<'_> {
             arbs.push(quote!(#n => #id::#cid(#rt::Arb::arb(g))));
         }
         let d = doc(n.description.as_deref());
-        let count = Literal::usize_unsuffixed(cases.len());
-        let arb = if self.arb {
-            let attr = self.arb_attr();
-            quote! {
-                #attr
-                impl #rt::Arb for #id {
-                    fn arb(g: &mut #rt::Gen) -> Self {
-                        match g.below(#count) {
-                            #(#arbs,)*
-                            _ => unreachable!(),
-                        }
-                    }
-                }
-            }
-        } else {
-            quote!()
-        };
+        let arb = self.arb_pick(&id, &arbs, cases.len(), quote!(unreachable!()));
         let md = lit(&format!("The cases of [`{camel_name}`]."));
         out.push(quote! {
             #d

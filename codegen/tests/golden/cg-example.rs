@@ -71,6 +71,7 @@ pub mod typedefs {
         }
     }
     #[cfg(test)]
+    #[allow(deprecated)]
     impl crate::model::rt::Arb for NameOrNumber {
         fn arb(g: &mut crate::model::rt::Gen) -> Self {
             match g.below(2) {
@@ -914,6 +915,7 @@ pub mod link {
         }
     }
     #[cfg(test)]
+    #[allow(deprecated)]
     impl crate::model::rt::Arb for Medium {
         fn arb(g: &mut crate::model::rt::Gen) -> Self {
             match g.below(2) {
