@@ -742,6 +742,17 @@ fn members_tokens(children: &[Node]) -> TokenStream {
     quote!(&[#(#items),*])
 }
 
+/// The type name of case `i` of a choice (numbered when two cases' names
+/// meet in camel case).
+fn case_type_name(cases: &[Node], i: usize) -> String {
+    let mut scope = Scope::types();
+    let mut name = String::new();
+    for c in &cases[..=i] {
+        name = scope.claim(camel(&c.name));
+    }
+    name
+}
+
 fn is_local(t: &Ty) -> bool {
     matches!(t, Ty::Enum(_) | Ty::Bits(_) | Ty::Union(_))
 }
@@ -895,8 +906,18 @@ impl Em<'_> {
                     }
                     built.paths.push(leaf_path);
                 }
-                Kind::LeafList { ty, .. } => {
+                Kind::LeafList { ty, defaults: dvs, .. } => {
                     let t = self.ty(ty, &fsnake, child_scope, &mut child_items, &prefix);
+                    if !dvs.is_empty() {
+                        let c = format_ident!("DEFAULT_{}", shout(&fsnake));
+                        let dvs: Vec<_> = dvs.iter().map(|d| lit(d)).collect();
+                        consts.push(quote!(#[doc = "Default values (canonical text)."] pub const #c: &'static [&'static str] = &[#(#dvs),*];));
+                        defaults.push(quote! {
+                            if self.#fid.is_empty() {
+                                self.#fid = Self::#c.iter().filter_map(|d| <#t as #rt::Value>::from_text(d).ok()).collect();
+                            }
+                        });
+                    }
                     decls.push(quote!(#d #dep pub #fid: Vec<#t>));
                     writes.push(quote!(#rt::put_leaf_list(obj, pm, #m, #name, &self.#fid);));
                     reads.push(quote!(#fid: #rt::get_leaf_list(obj, pm, #m, #name, path)?));
@@ -989,8 +1010,24 @@ impl Em<'_> {
                         ..leaf_path
                     });
                 }
-                Kind::Choice { cases, .. } => {
+                Kind::Choice { cases, default_case } => {
                     let case_paths = self.choice(n, &fcamel, &sub_mod, cases, spec.module, &mut child_items);
+                    // No case chosen: the default case's defaults apply (RFC 7950 §7.9.3).
+                    if let Some(dc) = default_case {
+                        if let Some(pos) = cases.iter().position(|c| c.name == *dc) {
+                            let cid = format_ident!("{}", case_type_name(cases, pos));
+                            let m = ident(&sub_mod);
+                            defaults.push(quote! {
+                                if self.#fid.is_none() {
+                                    let mut c = #prefix #m::#cid::default();
+                                    c.apply_defaults();
+                                    if c != #prefix #m::#cid::default() {
+                                        self.#fid = Some(#prefix #ty_id::#cid(c));
+                                    }
+                                }
+                            });
+                        }
+                    }
                     decls.push(quote!(#d #dep pub #fid: Option<#prefix #ty_id>));
                     writes.push(quote!(#rt::put_choice(obj, pm, &self.#fid);));
                     reads.push(quote!(#fid: #rt::get_choice(obj, pm, path)?));
@@ -1206,7 +1243,8 @@ impl Em<'_> {
         let mut arbs = Vec::new();
         let mut paths = Vec::new();
         for (i, case) in cases.iter().enumerate() {
-            let cname = scope.claim(camel(&case.name));
+            let cname = case_type_name(cases, i);
+            let _ = scope.claim(cname.clone());
             let cid = format_ident!("{}", cname);
             let spec = StructSpec {
                 name: cname.clone(),

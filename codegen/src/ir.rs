@@ -63,10 +63,12 @@ pub enum Kind {
         default: Option<String>,
         key: bool,
     },
-    /// Leaf-list defaults are not carried (yang3 exposes none; see README).
     LeafList {
         ty: Ty,
         user_ordered: bool,
+        /// Canonical default values (read from the compiled node: yang3
+        /// exposes none).
+        defaults: Vec<String>,
     },
     Choice {
         cases: Vec<Node>,
@@ -206,7 +208,9 @@ impl Builder {
             }
             SchemaNodeKind::LeafList => {
                 let ty = self.leaf_ty(n)?;
-                Kind::LeafList { ty, user_ordered: n.is_user_ordered() }
+                // SAFETY: the node is a compiled leaf-list of the borrowed context.
+                let defaults = unsafe { raw::leaflist_defaults(n.as_raw()) };
+                Kind::LeafList { ty, user_ordered: n.is_user_ordered(), defaults }
             }
             SchemaNodeKind::Choice => Kind::Choice {
                 cases: self.children(n.children())?,

@@ -214,3 +214,18 @@ pub unsafe fn leaf_has_default(n: *const ffi::lysc_node) -> bool {
     // SAFETY: contract.
     unsafe { !(*(n as *const ffi::lysc_node_leaf)).dflt.is_null() }
 }
+
+/// The default values of a leaf-list, canonical, in order.
+///
+/// # Safety
+/// `n` points to a compiled leaf-list of a live context.
+pub unsafe fn leaflist_defaults(n: *const ffi::lysc_node) -> Vec<String> {
+    // SAFETY: contract; `dflts` is a libyang sized array of values of the
+    // node's context.
+    unsafe {
+        let ll = n as *const ffi::lysc_node_leaflist;
+        let dflts = (*ll).dflts;
+        let ctx = (*(*n).module).ctx;
+        (0..count(dflts)).filter_map(|i| string(ffi::lyd_value_get_canonical(ctx, *dflts.add(i)))).collect()
+    }
+}

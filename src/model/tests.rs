@@ -250,6 +250,11 @@ fn path_builders_and_constants() {
 
 #[test]
 fn defaults_and_values() {
+    use occ_connections::connections::Csc;
+    assert_eq!(Csc::DEFAULT_COS_LABEL, ["m"]);
+    let mut c = Csc::new("csc-9");
+    c.apply_defaults();
+    assert_eq!(c.cos_label.iter().map(|l| l.to_text()).collect::<Vec<_>>(), ["m"]);
     let mut c = occ_connections::connections::Csc::new("csc-9");
     assert!(c.admin_state.is_none());
     c.apply_defaults();
@@ -353,14 +358,29 @@ fn golden_example_round_trip() {
     assert_eq!(keys, [("x", "y"), ("y", "x"), ("a", "b")], "user order kept");
     let l = &doc.cg_example.link[1];
     assert!(matches!(&l.medium, Some(cg_example::link::Medium::Copper(c)) if c.pairs == Some(4)));
-    // Defaults: the default case's leaf is not set by apply_defaults (the
-    // case is not chosen), plain leaves are.
+    // Defaults: leaves, leaf-lists, and the default case when no case is
+    // chosen (RFC 7950 §7.9.3); a chosen case stays.
     let mut d = doc.clone();
     d.cg_example.settings.r#type = None;
     d.cg_example.settings.ratio = None;
     d.apply_defaults();
     assert_eq!(d.cg_example.settings.r#type, Some(cg_example::settings::Type::Safe));
     assert_eq!(d.cg_example.settings.ratio, Some(example::typedefs::Percent(rt::Decimal64(1250))));
+    assert_eq!(d.cg_example.settings.codes, ["a", "b"]);
+    let Some(third) = d.cg_example.link.get_index(2).map(|(_, v)| v) else { panic!("no third link") };
+    assert!(
+        matches!(&third.medium, Some(cg_example::link::Medium::Fibre(f)) if f.wavelength == Some(1550)),
+        "{:?}",
+        third.medium
+    );
+    assert!(matches!(&d.cg_example.link[1].medium, Some(cg_example::link::Medium::Copper(_))));
+    // libyang agrees: the defaults it adds when validating are the ones set.
+    let mut plain = doc.clone();
+    plain.cg_example.settings.r#type = None;
+    plain.cg_example.settings.ratio = None;
+    let mut with = plain.clone();
+    with.apply_defaults();
+    assert_eq!(with.validate(&ctx), Ok(()));
     // serde: the same RFC 7951 JSON.
     let text = match serde_json::to_string(&doc) {
         Ok(t) => t,

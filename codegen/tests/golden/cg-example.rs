@@ -326,6 +326,7 @@ A keyword as a leaf name, an enum value starting with a digit.
     pub transport: Option<crate::model::example::identities::Transport>,
     pub id: Option<crate::model::example::typedefs::NameOrNumber>,
     pub tags: Vec<String>,
+    pub codes: Vec<String>,
     pub target: Option<crate::model::rt::InstanceId>,
     pub extra: Option<crate::model::rt::Json>,
     #[deprecated]
@@ -369,6 +370,10 @@ impl Settings {
     ///Schema path of this member.
     pub const PATH_TAGS: &'static str = "/cg-example:settings/tags";
     ///Schema path of this member.
+    pub const PATH_CODES: &'static str = "/cg-example:settings/codes";
+    ///Default values (canonical text).
+    pub const DEFAULT_CODES: &'static [&'static str] = &["a", "b"];
+    ///Schema path of this member.
     pub const PATH_TARGET: &'static str = "/cg-example:settings/target";
     ///Schema path of this member.
     pub const PATH_EXTRA: &'static str = "/cg-example:settings/extra";
@@ -392,6 +397,12 @@ impl Settings {
                 )
                 .ok();
         }
+        if self.codes.is_empty() {
+            self.codes = Self::DEFAULT_CODES
+                .iter()
+                .filter_map(|d| <String as crate::model::rt::Value>::from_text(d).ok())
+                .collect();
+        }
         if let Some(c) = &mut self.debug {
             c.apply_defaults();
         }
@@ -411,6 +422,7 @@ impl crate::model::rt::Node for Settings {
         ("cg-example", "transport"),
         ("cg-example", "id"),
         ("cg-example", "tags"),
+        ("cg-example", "codes"),
         ("cg-example", "target"),
         ("cg-example", "extra"),
         ("cg-example", "old"),
@@ -430,6 +442,7 @@ impl crate::model::rt::Node for Settings {
         crate::model::rt::put_leaf(obj, pm, "cg-example", "transport", &self.transport);
         crate::model::rt::put_leaf(obj, pm, "cg-example", "id", &self.id);
         crate::model::rt::put_leaf_list(obj, pm, "cg-example", "tags", &self.tags);
+        crate::model::rt::put_leaf_list(obj, pm, "cg-example", "codes", &self.codes);
         crate::model::rt::put_leaf(obj, pm, "cg-example", "target", &self.target);
         crate::model::rt::put_any(obj, pm, "cg-example", "extra", &self.extra);
         crate::model::rt::put_leaf(obj, pm, "cg-example", "old", &self.old);
@@ -467,6 +480,13 @@ impl crate::model::rt::Node for Settings {
             )?,
             id: crate::model::rt::get_leaf(obj, pm, "cg-example", "id", path)?,
             tags: crate::model::rt::get_leaf_list(obj, pm, "cg-example", "tags", path)?,
+            codes: crate::model::rt::get_leaf_list(
+                obj,
+                pm,
+                "cg-example",
+                "codes",
+                path,
+            )?,
             target: crate::model::rt::get_leaf(obj, pm, "cg-example", "target", path)?,
             extra: crate::model::rt::get_any(obj, pm, "cg-example", "extra", path)?,
             old: crate::model::rt::get_leaf(obj, pm, "cg-example", "old", path)?,
@@ -498,6 +518,7 @@ impl crate::model::rt::Arb for Settings {
             transport: crate::model::rt::Arb::arb(g),
             id: crate::model::rt::Arb::arb(g),
             tags: crate::model::rt::Arb::arb(g),
+            codes: crate::model::rt::Arb::arb(g),
             target: crate::model::rt::Arb::arb(g),
             extra: None,
             old: crate::model::rt::Arb::arb(g),
@@ -552,6 +573,10 @@ impl SettingsPath {
     }
     pub fn tags(&self) -> String {
         let p = format!("{}/{}", self.0, "tags");
+        p
+    }
+    pub fn codes(&self) -> String {
+        let p = format!("{}/{}", self.0, "codes");
         p
     }
     pub fn target(&self) -> String {
@@ -742,6 +767,13 @@ impl Link {
     pub const PATH_COUNTER: &'static str = "/cg-example:link/counter";
     /// Sets every unset leaf that has a default to it, here and below.
     pub fn apply_defaults(&mut self) {
+        if self.medium.is_none() {
+            let mut c = link::medium::Fibre::default();
+            c.apply_defaults();
+            if c != link::medium::Fibre::default() {
+                self.medium = Some(link::Medium::Fibre(c));
+            }
+        }
         if let Some(c) = &mut self.medium {
             c.apply_defaults();
         }
