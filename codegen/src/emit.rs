@@ -826,7 +826,8 @@ impl Em<'_> {
         let mut arbs = Vec::new();
         let mut consts = Vec::new();
         let mut defaults = Vec::new();
-        let mut key_decls = Vec::new();
+        // The key leaves' field names, in key order (as `built.keys`).
+        let mut key_fids = Vec::new();
         // Fields `new()` leaves at their default (all but the keys).
         let mut plain_fields = Vec::new();
         for n in spec.children.iter().chain(spec.ops.iter()) {
@@ -887,7 +888,7 @@ impl Em<'_> {
                         arbs.push(quote!(#fid: #rt::Arb::arb(g)));
                         built.keys.push((n.name.clone(), Rel { ty: t.clone(), local: is_local(ty) }));
                         is_key = true;
-                        key_decls.push(quote!(pub #fid: #t));
+                        key_fids.push(fid.clone());
                     } else {
                         decls.push(quote!(#d #dep pub #fid: Option<#t>));
                         writes.push(quote!(#rt::put_leaf(obj, pm, #m, #name, &self.#fid);));
@@ -1060,7 +1061,7 @@ impl Em<'_> {
                         keys: &[],
                     };
                     self.structure(&spec2, child_scope, &mut child_items);
-                    child_items.push(self.op_document(&ty_id, &n.module, &n.name, "notification", &quote!()));
+                    child_items.push(self.op_document(&ty_id, &n.module, &n.name, "notification"));
                 }
                 Kind::Case { .. } => {}
             }
@@ -1106,7 +1107,7 @@ impl Em<'_> {
             extra.extend(self.render_paths(&built.paths, true));
         }
         if keyed {
-            let key_fields: Vec<_> = built.keys.iter().map(|(k, _)| ident(&snake(k))).collect();
+            let key_fields = &key_fids;
             let key_tys: Vec<_> = built.keys.iter().map(|(_, r)| r.ty.clone()).collect();
             let (key_ty, body) = if key_fields.len() == 1 {
                 let k = &key_fields[0];
@@ -1117,11 +1118,10 @@ impl Em<'_> {
                 extra.push(quote! {
                     #[doc = #kd]
                     #[derive(Debug, Clone, PartialEq, Eq, Hash)]
-                    pub struct #kid { #(#key_decls,)* }
+                    pub struct #kid { #(pub #key_fields: #key_tys,)* }
                 });
                 (quote!(#kid), quote!(#kid { #(#key_fields: self.#key_fields.clone()),* }))
             };
-            let rest = &plain_fields;
             let many =
                 if key_fields.len() > 6 { quote!(#[allow(clippy::too_many_arguments)]) } else { quote!() };
             extra.push(quote! {
@@ -1133,7 +1133,7 @@ impl Em<'_> {
                     /// An entry with its keys set and nothing else.
                     #many
                     pub fn new(#(#key_fields: impl Into<#key_tys>),*) -> Self {
-                        #id { #(#key_fields: #key_fields.into(),)* #(#rest,)* }
+                        #id { #(#key_fields: #key_fields.into(),)* #(#plain_fields,)* }
                     }
                 }
             });
@@ -1331,7 +1331,7 @@ impl Em<'_> {
             self.structure(&spec, &mut scope, &mut items);
             let id = format_ident!("{}", name);
             let kind = if name == "Input" { "input" } else { "output" };
-            items.push(self.op_document(&id, &n.module, &n.name, kind, &quote!()));
+            items.push(self.op_document(&id, &n.module, &n.name, kind));
         }
         let d = doc(n.description.as_deref());
         let p = lit(&n.schema_path);
@@ -1366,14 +1366,7 @@ impl Em<'_> {
 
     /// `Operation` for RPC/action input and output and notifications: the
     /// operation's module and name, to wrap and unwrap the members.
-    fn op_document(
-        &self,
-        id: &proc_macro2::Ident,
-        module: &str,
-        name: &str,
-        kind: &str,
-        _p: &TokenStream,
-    ) -> TokenStream {
+    fn op_document(&self, id: &proc_macro2::Ident, module: &str, name: &str, kind: &str) -> TokenStream {
         let rt = &self.rt;
         let (m, n, k) = (lit(module), lit(name), lit(kind));
         let serde = self.serde_impls(

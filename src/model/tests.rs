@@ -14,28 +14,9 @@ use super::rt::{Arb, Document, Gen, Json, Operation as _, Value as _};
 use super::*;
 use crate::schema::{LoadOptions, ModuleSpec, Schema};
 
-const OCC: &[&str] = &[
-    "occ-types",
-    "occ-actors",
-    "occ-interfaces",
-    "occ-connections",
-    "occ-services",
-    "occ-nfv",
-    "occ-lso",
-    "occ-oam",
-];
-
+/// The server's default module set, as `occd serve` loads it.
 fn schema() -> Schema {
-    let opts = LoadOptions {
-        search_dirs: Vec::new(),
-        embedded: true,
-        protocol_modules: true,
-        modules: OCC
-            .iter()
-            .map(|m| ModuleSpec { name: (*m).into(), revision: None, features: vec!["*".into()] })
-            .collect(),
-    };
-    match Schema::load(&opts) {
+    match Schema::load(&crate::config::Config::default().load_options(&[], &[])) {
         Ok(s) => s,
         Err(e) => panic!("schema: {e}"),
     }
@@ -52,14 +33,18 @@ fn print(tree: &DataTree<'_>) -> String {
     }
 }
 
-fn parse<'a>(ctx: &'a Context, text: &str, format: DataFormat, what: &str) -> DataTree<'a> {
-    match DataTree::parse_string(
+fn try_parse<'a>(ctx: &'a Context, text: &str, format: DataFormat) -> Result<DataTree<'a>, yang3::Error> {
+    DataTree::parse_string(
         ctx,
         text,
         format,
         DataParserFlags::STRICT | DataParserFlags::NO_VALIDATION,
         DataValidationFlags::empty(),
-    ) {
+    )
+}
+
+fn parse<'a>(ctx: &'a Context, text: &str, format: DataFormat, what: &str) -> DataTree<'a> {
+    match try_parse(ctx, text, format) {
         Ok(t) => t,
         Err(e) => panic!("{what}: libyang does not parse it: {e}"),
     }
@@ -123,15 +108,7 @@ fn occ_examples_round_trip() {
         let format =
             if p.extension().is_some_and(|x| x == "json") { DataFormat::JSON } else { DataFormat::XML };
         let text = read(p);
-        let parses = DataTree::parse_string(
-            ctx,
-            &text,
-            format,
-            DataParserFlags::STRICT | DataParserFlags::NO_VALIDATION,
-            DataValidationFlags::empty(),
-        )
-        .is_ok();
-        if parses {
+        if try_parse(ctx, &text, format).is_ok() {
             round_trip(ctx, &text, format, &p.display().to_string());
             seen += 1;
         }
@@ -322,13 +299,23 @@ mod arb {
 fn golden_example_round_trip() {
     use example::cg_example;
     let dir = root().join("codegen/tests/fixtures");
-    let modules = vec!["cg-example".to_string(), "cg-augment".to_string()];
-    let ctx = match occd_codegen_load(&dir, &modules) {
-        Ok(c) => c,
+    let modules = ["cg-example".to_string(), "cg-augment".to_string()];
+    let opts = LoadOptions {
+        search_dirs: vec![dir.clone()],
+        embedded: false,
+        protocol_modules: false,
+        modules: modules
+            .iter()
+            .map(|m| ModuleSpec { name: m.clone(), revision: None, features: vec!["*".into()] })
+            .collect(),
+    };
+    let schema = match Schema::load(&opts) {
+        Ok(s) => s,
         Err(e) => panic!("{e}"),
     };
+    let ctx = schema.context();
     let text = read(&dir.join("cg-example.json"));
-    let canonical = print(&parse(&ctx, &text, DataFormat::JSON, "cg-example"));
+    let canonical = print(&parse(ctx, &text, DataFormat::JSON, "cg-example"));
     let v: Json = match serde_json::from_str(&canonical) {
         Ok(v) => v,
         Err(e) => panic!("{e}"),
@@ -337,9 +324,9 @@ fn golden_example_round_trip() {
         Ok(d) => d,
         Err(e) => panic!("{e}"),
     };
-    let again = print(&parse(&ctx, &doc.to_json().to_string(), DataFormat::JSON, "again"));
+    let again = print(&parse(ctx, &doc.to_json().to_string(), DataFormat::JSON, "again"));
     assert_eq!(canonical, again);
-    assert_eq!(doc.validate(&ctx), Ok(()));
+    assert_eq!(doc.validate(ctx), Ok(()));
     let s = &doc.cg_example.settings;
     assert_eq!(s.r#type, Some(cg_example::settings::Type::V10G));
     assert_eq!(s.foo_bar, Some(-9_000_000_000));
@@ -380,7 +367,7 @@ fn golden_example_round_trip() {
     plain.cg_example.settings.ratio = None;
     let mut with = plain.clone();
     with.apply_defaults();
-    assert_eq!(with.validate(&ctx), Ok(()));
+    assert_eq!(with.validate(ctx), Ok(()));
     // serde: the same RFC 7951 JSON.
     let text = match serde_json::to_string(&doc) {
         Ok(t) => t,
@@ -395,14 +382,14 @@ fn golden_example_round_trip() {
     // Operations.
     let input = cg_example::ping::Input { target: Some("x".into()) };
     assert_eq!(input.to_json(), serde_json::json!({"cg-example:ping": {"target": "x"}}));
-    let tree = match rt::Operation::to_tree(&input, &ctx) {
+    let tree = match rt::Operation::to_tree(&input, ctx) {
         Ok(t) => t,
         Err(e) => panic!("{e}"),
     };
     assert_eq!(<cg_example::ping::Input as rt::Operation>::from_tree(&tree), Ok(input.clone()));
     assert_eq!(serde_json::to_value(&input).ok(), Some(input.to_json()));
     let alarm = cg_example::Alarm { severity: Some(cg_example::alarm::Severity::Major) };
-    assert!(rt::Operation::to_tree(&alarm, &ctx).is_ok());
+    assert!(rt::Operation::to_tree(&alarm, ctx).is_ok());
     assert_eq!(cg_example::link("x", "y").0, "/cg-example:link[a-end='x'][z-end='y']");
     assert_eq!(cg_example::settings().cg_augment_self(), "/cg-example:settings/cg-augment:self");
     // Random values of the golden types round-trip through JSON.
@@ -415,14 +402,4 @@ fn golden_example_round_trip() {
             Err(e) => panic!("seed {seed}: {e}: {j}"),
         }
     }
-}
-
-fn occd_codegen_load(dir: &Path, modules: &[String]) -> Result<Context, String> {
-    let mut ctx = Context::new(crate::schema::ffi::context_flags(true)).map_err(|e| e.to_string())?;
-    ctx.set_searchdir(dir).map_err(|e| e.to_string())?;
-    for m in modules {
-        ctx.load_module(m, None, &["*"]).map_err(|e| format!("{m}: {e}"))?;
-    }
-    crate::schema::ffi::compile(&ctx).map_err(|e| format!("{e:?}"))?;
-    Ok(ctx)
 }
