@@ -19,6 +19,10 @@ pub struct Client {
     pub next_id: u32,
     pub session_id: u32,
     pub hello: String,
+    /// Notifications that arrived while `rpc` waited for its reply
+    /// (event notifications are sent asynchronously and may interleave
+    /// with replies); `recv` hands them out first.
+    pub queued: std::collections::VecDeque<String>,
 }
 
 pub const HELLO_11: &str = r#"<?xml version="1.0" encoding="UTF-8"?><hello xmlns="urn:ietf:params:xml:ns:netconf:base:1.0"><capabilities><capability>urn:ietf:params:netconf:base:1.0</capability><capability>urn:ietf:params:netconf:base:1.1</capability></capabilities></hello>"#;
@@ -54,6 +58,7 @@ impl Client {
             next_id: 1,
             session_id: 0,
             hello: String::new(),
+            queued: Default::default(),
         };
         c.hello = c.recv().await.expect("server hello");
         let sid = c.hello.split("<session-id>").nth(1).unwrap().split('<').next().unwrap();
@@ -92,6 +97,13 @@ impl Client {
 
     /// The next message, or `None` when the server closed the session.
     pub async fn recv(&mut self) -> Option<String> {
+        if let Some(m) = self.queued.pop_front() {
+            return Some(m);
+        }
+        self.recv_wire().await
+    }
+
+    async fn recv_wire(&mut self) -> Option<String> {
         let mut buf = vec![0u8; 65536];
         loop {
             if let Some(m) = self.dec.next_message().unwrap() {
@@ -113,9 +125,15 @@ impl Client {
         let id = self.next_id;
         self.next_id += 1;
         self.send(&format!("<rpc message-id=\"{id}\" xmlns=\"{BASE}\">{op}</rpc>")).await;
-        let r = self.recv().await.expect("reply");
-        assert!(r.contains(&format!("message-id=\"{id}\"")), "{r}");
-        r
+        loop {
+            let r = self.recv_wire().await.expect("reply");
+            if r.starts_with("<notification") {
+                self.queued.push_back(r);
+                continue;
+            }
+            assert!(r.contains(&format!("message-id=\"{id}\"")), "{r}");
+            return r;
+        }
     }
 
     pub async fn ok(&mut self, op: &str) {
