@@ -78,7 +78,7 @@ pub fn generate(set: &ModuleSet, opts: &Options) -> Result<Generated, String> {
     let mut modules = Vec::new();
     for m in &set.modules {
         let rust = mod_scope.claim(snake(&m.name));
-        let tokens = em.module(m);
+        let tokens = em.module(m, &rust);
         modules.push((m.name.clone(), rust, format(tokens)?));
     }
     let shared = format(em.shared())?;
@@ -153,7 +153,7 @@ impl Em<'_> {
         }
     }
 
-    fn module(&self, m: &Module) -> TokenStream {
+    fn module(&self, m: &Module, rust: &str) -> TokenStream {
         let mut items = Vec::new();
         let mut types = Scope::types();
         let _ = types.claim("Data".into());
@@ -189,6 +189,12 @@ impl Em<'_> {
                 child_mod: None,
                 schema_path: String::new(),
                 keys: &[],
+                abs: {
+                    let root = &self.root;
+                    let r = ident(rust);
+                    quote!(#root::#r)
+                },
+                parents: Vec::new(),
             },
             &mut types,
             &mut items,
@@ -643,6 +649,28 @@ struct StructSpec<'n> {
     child_mod: Option<String>,
     schema_path: String,
     keys: &'n [String],
+    /// Absolute Rust path of the module the struct is emitted in.
+    abs: TokenStream,
+    /// The keyed list entries above the struct (outermost first).
+    parents: Vec<Anc>,
+}
+
+/// Where a choice's cases go: the data node's module, the absolute Rust
+/// path of the module the choice's enum is in, the keyed entries above.
+struct Within<'a> {
+    module: &'a str,
+    abs: TokenStream,
+    parents: Vec<Anc>,
+}
+
+/// A keyed list entry above an action or nested notification, for its
+/// `Parents`: the list's name and its key type (absolute paths).
+#[derive(Clone)]
+struct Anc {
+    list: String,
+    /// One key: its type; several: the key struct, with its fields.
+    key_ty: TokenStream,
+    key_fields: Option<Vec<proc_macro2::Ident>>,
 }
 
 /// A type as seen from some Rust module: `local` types are defined in the
@@ -753,6 +781,26 @@ fn case_type_name(cases: &[Node], i: usize) -> String {
     name
 }
 
+/// The keyed list entries above the members of `spec`: its own parents,
+/// and itself when it is a keyed list entry (its keys are its first
+/// members, so they are in `built` before any member below it is emitted).
+fn parents_below(spec: &StructSpec<'_>, built: &Built, key_fids: &[proc_macro2::Ident]) -> Vec<Anc> {
+    let mut v = spec.parents.clone();
+    if spec.shape == Shape::Entry && !built.keys.is_empty() {
+        let abs = &spec.abs;
+        let (key_ty, key_fields) = if built.keys.len() == 1 {
+            let r = &built.keys[0].1;
+            let t = &r.ty;
+            (if r.local { quote!(#abs::#t) } else { t.clone() }, None)
+        } else {
+            let k = format_ident!("{}", spec.key_name);
+            (quote!(#abs::#k), Some(key_fids.to_vec()))
+        };
+        v.push(Anc { list: spec.node.map(|n| n.name.clone()).unwrap_or_default(), key_ty, key_fields });
+    }
+    v
+}
+
 fn is_local(t: &Ty) -> bool {
     matches!(t, Ty::Enum(_) | Ty::Bits(_) | Ty::Union(_))
 }
@@ -817,6 +865,13 @@ impl Em<'_> {
                 quote!(#m::)
             }
             None => quote!(),
+        };
+        let child_abs = match &spec.child_mod {
+            Some(m) => {
+                let (a, m) = (&spec.abs, ident(m));
+                quote!(#a::#m)
+            }
+            None => spec.abs.clone(),
         };
         let mut built = Built::default();
         let mut fields_scope = Scope::default();
@@ -947,6 +1002,8 @@ impl Em<'_> {
                         child_mod: Some(sub_mod.clone()),
                         schema_path: n.schema_path.clone(),
                         keys: &[],
+                        abs: child_abs.clone(),
+                        parents: parents_below(spec, &built, &key_fids),
                     };
                     self.structure(&spec2, child_scope, &mut child_items);
                     if *presence {
@@ -982,6 +1039,8 @@ impl Em<'_> {
                         child_mod: Some(sub_mod.clone()),
                         schema_path: n.schema_path.clone(),
                         keys,
+                        abs: child_abs.clone(),
+                        parents: parents_below(spec, &built, &key_fids),
                     };
                     let entry = self.structure(&spec2, child_scope, &mut child_items);
                     let pt = format_ident!("{}", path_name);
@@ -1012,7 +1071,12 @@ impl Em<'_> {
                     });
                 }
                 Kind::Choice { cases, default_case } => {
-                    let case_paths = self.choice(n, &fcamel, &sub_mod, cases, spec.module, &mut child_items);
+                    let within = Within {
+                        module: spec.module,
+                        abs: child_abs.clone(),
+                        parents: parents_below(spec, &built, &key_fids),
+                    };
+                    let case_paths = self.choice(n, &fcamel, &sub_mod, cases, &within, &mut child_items);
                     // No case chosen: the default case's defaults apply (RFC 7950 §7.9.3).
                     if let Some(dc) = default_case {
                         if let Some(pos) = cases.iter().position(|c| c.name == *dc) {
@@ -1043,7 +1107,8 @@ impl Em<'_> {
                     }
                 }
                 Kind::Operation { input, output } => {
-                    child_items.push(self.operation(n, &fsnake, input, output));
+                    let parents = parents_below(spec, &built, &key_fids);
+                    child_items.push(self.operation(n, &fsnake, input, output, &child_abs, &parents));
                 }
                 Kind::Notification { children } => {
                     let spec2 = StructSpec {
@@ -1059,9 +1124,16 @@ impl Em<'_> {
                         child_mod: Some(sub_mod.clone()),
                         schema_path: n.schema_path.clone(),
                         keys: &[],
+                        abs: child_abs.clone(),
+                        parents: Vec::new(),
                     };
                     self.structure(&spec2, child_scope, &mut child_items);
                     child_items.push(self.op_document(&ty_id, &n.module, &n.name, "notification"));
+                    let parents = parents_below(spec, &built, &key_fids);
+                    if !parents.is_empty() {
+                        let pid = format_ident!("{}", child_scope.claim(format!("{fcamel}Parents")));
+                        child_items.push(self.parents_struct(&pid, n, &parents));
+                    }
                 }
                 Kind::Case { .. } => {}
             }
@@ -1226,9 +1298,10 @@ impl Em<'_> {
         camel_name: &str,
         snake_name: &str,
         cases: &[Node],
-        data_module: &str,
+        within: &Within<'_>,
         out: &mut Vec<TokenStream>,
     ) -> Vec<PathMethod> {
+        let Within { module: data_module, abs, parents } = within;
         let rt = &self.rt;
         let id = format_ident!("{}", camel_name);
         let m = ident(snake_name);
@@ -1259,6 +1332,8 @@ impl Em<'_> {
                 child_mod: Some(case_mods.claim(snake(&case.name).trim_start_matches('_').to_string())),
                 schema_path: n.schema_path.clone(),
                 keys: &[],
+                abs: quote!(#abs::#m),
+                parents: parents.clone(),
             };
             let built = self.structure(&spec, &mut scope, &mut items);
             paths.extend(built.paths.iter().map(|p| p.under(&quote!(#m::))));
@@ -1308,11 +1383,22 @@ impl Em<'_> {
     }
 
     /// An RPC or action: a module with `Input` and `Output`.
-    fn operation(&self, n: &Node, snake_name: &str, input: &[Node], output: &[Node]) -> TokenStream {
+    fn operation(
+        &self,
+        n: &Node,
+        snake_name: &str,
+        input: &[Node],
+        output: &[Node],
+        abs: &TokenStream,
+        parents: &[Anc],
+    ) -> TokenStream {
         let m = ident(snake_name);
         let mut scope = Scope::types();
-        let _ = (scope.claim("Input".into()), scope.claim("Output".into()));
+        let _ = (scope.claim("Input".into()), scope.claim("Output".into()), scope.claim("Parents".into()));
         let mut items = Vec::new();
+        if !parents.is_empty() {
+            items.push(self.parents_struct(&format_ident!("Parents"), n, parents));
+        }
         for (name, children) in [("Input", input), ("Output", output)] {
             let spec = StructSpec {
                 name: name.into(),
@@ -1327,6 +1413,8 @@ impl Em<'_> {
                 child_mod: Some(name.to_ascii_lowercase()),
                 schema_path: format!("{}/{}", n.schema_path, name.to_ascii_lowercase()),
                 keys: &[],
+                abs: quote!(#abs::#m),
+                parents: Vec::new(),
             };
             self.structure(&spec, &mut scope, &mut items);
             let id = format_ident!("{}", name);
@@ -1343,6 +1431,47 @@ impl Em<'_> {
                 /// Schema path of the operation.
                 pub const SCHEMA_PATH: &str = #p;
                 #(#items)*
+            }
+        }
+    }
+
+    /// `Parents` of an action or nested notification `n`: the keys of the
+    /// list entries above it, read from the operation's tree.
+    fn parents_struct(&self, id: &proc_macro2::Ident, n: &Node, parents: &[Anc]) -> TokenStream {
+        let rt = &self.rt;
+        let mut fields = Scope::default();
+        let mut decls = Vec::new();
+        let mut reads = Vec::new();
+        for (i, a) in parents.iter().enumerate() {
+            let fid = ident(&fields.claim(snake(&a.list).trim_start_matches('_').to_string()));
+            let t = &a.key_ty;
+            let d = lit(&format!("The key of the `{}` entry.", a.list));
+            decls.push(quote!(#[doc = #d] pub #fid: #t));
+            let level = Literal::usize_unsuffixed(i);
+            reads.push(match &a.key_fields {
+                None => quote!(#fid: #rt::parent_key(&levels, #level, 0)?),
+                Some(kf) => {
+                    let pos = (0..kf.len()).map(Literal::usize_unsuffixed);
+                    quote!(#fid: #t { #(#kf: #rt::parent_key(&levels, #level, #pos)?,)* })
+                }
+            });
+        }
+        let (m, name) = (lit(&n.module), lit(&n.name));
+        let count = Literal::usize_unsuffixed(parents.len());
+        let d = lit(&format!("The list entries `{}` is called on or sent from, by their keys.", n.name));
+        quote! {
+            #[doc = #d]
+            #[derive(Debug, Clone, PartialEq, Eq, Hash)]
+            pub struct #id {
+                #(#decls,)*
+            }
+            impl #id {
+                /// Reads the keys from an operation tree (an action's input as
+                /// the server parsed it, a notification with its parents).
+                pub fn from_tree(tree: &#rt::DataTree<'_>) -> Result<Self, #rt::Error> {
+                    let levels = #rt::parent_keys(tree, (#m, #name), #count)?;
+                    Ok(#id { #(#reads,)* })
+                }
             }
         }
     }

@@ -435,7 +435,7 @@ pub(crate) fn merge_into(
     Ok(tree)
 }
 
-pub(crate) fn tree_of(ctx: &'static Context, root: RawNode) -> DataTree<'static> {
+pub(crate) fn tree_of<'a>(ctx: &'a Context, root: RawNode) -> DataTree<'a> {
     if root.is_null() {
         return DataTree::new(ctx);
     }

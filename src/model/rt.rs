@@ -11,8 +11,12 @@ use std::hash::Hash;
 use base64::Engine as _;
 use yang3::context::Context;
 use yang3::data::{
-    Data as _, DataFormat, DataOperation, DataParserFlags, DataPrinterFlags, DataTree, DataValidationFlags,
+    Data as _, DataFormat, DataOperation, DataParserFlags, DataPrinterFlags, DataValidationFlags,
 };
+
+pub use yang3::data::DataTree;
+
+use crate::schema::ffi::{self, RawNode};
 
 pub use indexmap::IndexMap;
 pub type Json = serde_json::Value;
@@ -114,13 +118,18 @@ pub trait Operation: Node {
         Self::read(object(inner, n)?, m, &format!("/{m}:{n}"))
     }
 
-    /// Reads an RPC/action reply or a notification tree.
+    /// Reads the operation from a tree holding it: RPC or action input (as
+    /// a handler is given it: an action below its parents), a reply, or a
+    /// notification (a nested one below its parents).
     fn from_tree(tree: &DataTree<'_>) -> Result<Self, Error> {
-        <Self as Operation>::from_json(&tree_json(tree)?)
+        let (m, n) = Self::OPERATION;
+        let op = op_node(tree, (m, n)).ok_or_else(|| Error::at("/", format!("no {m}:{n} in the tree")))?;
+        // SAFETY: `op` is a node of `tree`, borrowed for the call.
+        let obj = unsafe { op_members(op, m)? };
+        Self::read(&obj, m, &format!("/{m}:{n}"))
     }
 
-    /// The operation as a libyang tree (top-level RPCs and notifications;
-    /// actions and nested notifications need their parents).
+    /// The operation as a libyang tree (top-level RPCs and notifications).
     fn to_tree<'a>(&self, ctx: &'a Context) -> Result<DataTree<'a>, Error> {
         let op = match Self::KIND {
             "input" => DataOperation::RpcYang,
@@ -129,6 +138,189 @@ pub trait Operation: Node {
         };
         let text = Operation::to_json(self).to_string();
         DataTree::parse_op_string(ctx, text, DataFormat::JSON, op).map_err(|e| ly_error(&e))
+    }
+
+    /// The operation as a libyang tree below `parent`, the instance path
+    /// of the node an action or nested notification belongs to (from the
+    /// generated path builders or a `Parents`); `""` for top-level ones.
+    fn to_tree_at<'a>(&self, ctx: &'a Context, parent: &str) -> Result<DataTree<'a>, Error> {
+        if parent.is_empty() {
+            return self.to_tree(ctx);
+        }
+        let kind = match Self::KIND {
+            "input" => ffi::OpType::Rpc,
+            "output" => ffi::OpType::Reply,
+            _ => ffi::OpType::Notification,
+        };
+        let text = Operation::to_json(self).to_string();
+        let _ = ffi::take_errors(ctx);
+        // SAFETY: the parents are a new tree owned by `tree` from here on;
+        // the operation is parsed into it.
+        unsafe {
+            let p = ffi::new_path(ctx, std::ptr::null_mut(), parent, None)
+                .map_err(|_| ly_failed(ctx, &format!("cannot create {parent}")))?;
+            let tree = crate::datastore::store::tree_of(ctx, ffi::first_root(p));
+            ffi::parse_op_under(ctx, p, &text, true, kind)
+                .map_err(|_| ly_failed(ctx, "invalid operation"))?;
+            Ok(tree)
+        }
+    }
+
+    /// The operation printed as XML with its parents (`parent` as in
+    /// [`Operation::to_tree_at`]): a notification as the notification bus
+    /// takes it, say.
+    fn to_xml(&self, ctx: &Context, parent: &str) -> Result<String, Error> {
+        let tree = self.to_tree_at(ctx, parent)?;
+        let root = tree.reference().map_or(std::ptr::null_mut(), |n| n.as_raw());
+        // SAFETY: `root` is the first node of `tree`, alive for the call.
+        unsafe { ffi::print_xml(root, true) }.map_err(|_| ly_failed(ctx, "cannot print the operation"))
+    }
+
+    /// An RPC's or action's output as the content of the `<rpc-reply>`
+    /// answering `input` (the tree the handler was given; an action's
+    /// reply is built below the same parents), validated by libyang as a
+    /// reply against `data` (the datastore its references point into, a
+    /// snapshot's `tree()`; `None`: empty). Empty output is `""` (`<ok/>`).
+    fn reply_xml(
+        &self,
+        ctx: &Context,
+        input: &DataTree<'_>,
+        data: Option<&DataTree<'_>>,
+    ) -> Result<String, Error> {
+        let (m, n) = Self::OPERATION;
+        // SAFETY: nodes of `input`, borrowed for the call.
+        let parent = op_node(input, (m, n))
+            .map(|op| unsafe { ffi::node_parent(op) })
+            .filter(|p| !p.is_null())
+            .map(|p| unsafe { ffi::node_path(p, false) })
+            .unwrap_or_default();
+        let tree = self.to_tree_at(ctx, &parent)?;
+        let op = op_node(&tree, (m, n)).ok_or_else(|| Error::at("/", format!("no {m}:{n} in the reply")))?;
+        let dep = data.and_then(|d| d.reference()).map_or(std::ptr::null_mut(), |r| r.as_raw());
+        // SAFETY: `op` is a node of `tree` and `dep` of `data`, both alive
+        // for the call.
+        unsafe {
+            ffi::validate_op(ffi::first_root(op), dep, ffi::OpType::Reply)
+                .map_err(|_| ly_failed(ctx, &format!("invalid output of {n}")))?;
+            ffi::print_xml(ffi::node_first_child(op), true)
+                .map_err(|_| ly_failed(ctx, "cannot print the reply"))
+        }
+    }
+}
+
+/// The keys of the list entries above operation `op` in `tree`, outermost
+/// first, each entry's canonical key values in key order; `expect` levels
+/// (what the generated `Parents` knows).
+pub fn parent_keys(tree: &DataTree<'_>, op: (&str, &str), expect: usize) -> Result<Vec<Vec<String>>, Error> {
+    let (m, n) = op;
+    let node = op_node(tree, op).ok_or_else(|| Error::at("/", format!("no {m}:{n} in the tree")))?;
+    let mut levels = Vec::new();
+    // SAFETY: walks the parents of a node of `tree`, borrowed for the call.
+    unsafe {
+        let mut p = ffi::node_parent(node);
+        while !p.is_null() {
+            let s = ffi::node_schema(p);
+            if !s.is_null() && ffi::schema_kind(s).0 == ffi::LYS_LIST {
+                let keys = ffi::children(p)
+                    .into_iter()
+                    .filter(|c| {
+                        let cs = ffi::node_schema(*c);
+                        !cs.is_null() && ffi::schema_kind(cs).1 & ffi::LYS_KEY != 0
+                    })
+                    .filter_map(|c| ffi::node_value(c))
+                    .collect();
+                levels.push(keys);
+            }
+            p = ffi::node_parent(p);
+        }
+    }
+    levels.reverse();
+    if levels.len() != expect {
+        return Err(Error::at(
+            "/",
+            format!("{m}:{n} is below {} list entries, {expect} expected", levels.len()),
+        ));
+    }
+    Ok(levels)
+}
+
+/// Key `key` of level `level` of [`parent_keys`], as its type.
+pub fn parent_key<T: Value>(levels: &[Vec<String>], level: usize, key: usize) -> Result<T, Error> {
+    let text = levels
+        .get(level)
+        .and_then(|l| l.get(key))
+        .ok_or_else(|| Error::at("/", format!("no key {key} at level {level}")))?;
+    T::from_text(text).map_err(|e| Error::at("/", e))
+}
+
+/// The node of operation `(module, name)` (an RPC, action or
+/// notification) in `tree`: a top-level node, or below parents.
+fn op_node(tree: &DataTree<'_>, op: (&str, &str)) -> Option<RawNode> {
+    let root = tree.reference()?.as_raw();
+    // SAFETY: walks `tree`, borrowed for the call.
+    unsafe { find_op(ffi::first_sibling(root), op) }
+}
+
+/// # Safety
+/// `first` is NULL or a live node.
+unsafe fn find_op(first: RawNode, (m, n): (&str, &str)) -> Option<RawNode> {
+    let ops = ffi::LYS_RPC | ffi::LYS_ACTION | ffi::LYS_NOTIF;
+    // SAFETY: contract; siblings and children of live nodes.
+    unsafe {
+        for node in ffi::siblings(first) {
+            let s = ffi::node_schema(node);
+            if s.is_null() {
+                continue;
+            }
+            let kind = ffi::schema_kind(s).0;
+            if kind & ops != 0 && ffi::schema_name(s) == n && ffi::schema_module_name(s) == m {
+                return Some(node);
+            }
+            if kind & (ffi::LYS_CONTAINER | ffi::LYS_LIST) != 0 {
+                if let Some(found) = find_op(ffi::node_first_child(node), (m, n)) {
+                    return Some(found);
+                }
+            }
+        }
+    }
+    None
+}
+
+/// The members of operation node `op` as an RFC 7951 object, names of the
+/// operation's module `m` unqualified.
+///
+/// # Safety
+/// `op` is a live node.
+unsafe fn op_members(op: RawNode, m: &str) -> Result<Object, Error> {
+    let opts = (DataPrinterFlags::WITH_SIBLINGS | DataPrinterFlags::SHRINK).bits();
+    // SAFETY: contract.
+    let text = unsafe { ffi::print_mem(ffi::node_first_child(op), true, opts) }
+        .map_err(|_| Error::at("/", "cannot print the operation"))?;
+    if text.trim().is_empty() {
+        return Ok(Object::new());
+    }
+    match serde_json::from_str(&text) {
+        Ok(Json::Object(obj)) => Ok(obj
+            .into_iter()
+            .map(|(k, v)| match k.split_once(':') {
+                Some((km, local)) if km == m => (local.to_string(), v),
+                _ => (k, v),
+            })
+            .collect()),
+        _ => Err(Error::at("/", "libyang printed no JSON object")),
+    }
+}
+
+/// libyang's first error since the last `take_errors`, or `what`.
+fn ly_failed(ctx: &Context, what: &str) -> Error {
+    let errs = ffi::take_errors(ctx);
+    match errs.into_iter().find(|e| !e.warning) {
+        Some(e) => Error {
+            path: e.data_path.or(e.schema_path).unwrap_or_else(|| "/".into()),
+            message: e.message,
+            app_tag: e.app_tag,
+        },
+        None => Error::at("/", what),
     }
 }
 

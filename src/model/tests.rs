@@ -390,6 +390,26 @@ fn golden_example_round_trip() {
     assert_eq!(serde_json::to_value(&input).ok(), Some(input.to_json()));
     let alarm = cg_example::Alarm { severity: Some(cg_example::alarm::Severity::Major) };
     assert!(rt::Operation::to_tree(&alarm, ctx).is_ok());
+    // An action on a two-key list entry: parents, input and reply.
+    let at = cg_example::link("x", "y");
+    let reset = cg_example::link::reset::Input { hard: Some(true) };
+    let tree = match rt::Operation::to_tree_at(&reset, ctx, &at.0) {
+        Ok(t) => t,
+        Err(e) => panic!("{e}"),
+    };
+    let parents = cg_example::link::reset::Parents::from_tree(&tree).map(|p| p.link);
+    assert_eq!(parents, Ok(cg_example::LinkKey { a_end: "x".into(), z_end: "y".into() }));
+    assert_eq!(<cg_example::link::reset::Input as rt::Operation>::from_tree(&tree), Ok(reset));
+    let done = cg_example::link::reset::Output { done: Some(true) };
+    let reply = rt::Operation::reply_xml(&done, ctx, &tree, None);
+    assert_eq!(reply.as_deref(), Ok("<done xmlns=\"urn:occd:params:xml:ns:yang:cg-example\">true</done>"));
+    let flapped = cg_example::link::Flapped { count: Some(2) };
+    let tree = match rt::Operation::to_tree_at(&flapped, ctx, &at.0) {
+        Ok(t) => t,
+        Err(e) => panic!("{e}"),
+    };
+    assert_eq!(<cg_example::link::Flapped as rt::Operation>::from_tree(&tree), Ok(flapped));
+    assert_eq!(cg_example::link::FlappedParents::from_tree(&tree).map(|p| p.link.z_end), Ok("y".into()));
     assert_eq!(cg_example::link("x", "y").0, "/cg-example:link[a-end='x'][z-end='y']");
     assert_eq!(cg_example::settings().cg_augment_self(), "/cg-example:settings/cg-augment:self");
     // Random values of the golden types round-trip through JSON.
@@ -402,4 +422,110 @@ fn golden_example_round_trip() {
             Err(e) => panic!("seed {seed}: {e}: {j}"),
         }
     }
+}
+
+fn op_tree<'a>(ctx: &'a Context, xml: &str, op: yang3::data::DataOperation) -> DataTree<'a> {
+    match DataTree::parse_op_string(ctx, xml, DataFormat::XML, op) {
+        Ok(t) => t,
+        Err(e) => panic!("libyang does not parse {xml}: {e}"),
+    }
+}
+
+/// An action as a handler is given it (input below its parents): typed
+/// input and parents read from the tree, the input rebuilt below the same
+/// parents prints as libyang printed the original, and the typed output
+/// becomes reply XML that libyang parses back into the same output.
+#[test]
+fn action_input_parents_and_reply() {
+    use occ_oam::oam::meg::mep::loopback::{input::Target, Input, Output, Parents};
+    use yang3::data::DataOperation;
+    let s = schema();
+    let ctx = s.context();
+    let xml = "<oam xmlns=\"urn:occd:params:xml:ns:yang:occ-oam\"><meg><meg-id>meg-1</meg-id><mep><mep-id>7</mep-id>\
+               <loopback><remote-mep-id>2</remote-mep-id><count>5</count></loopback></mep></meg></oam>";
+    let tree = op_tree(ctx, xml, DataOperation::RpcYang);
+    let input = match Input::from_tree(&tree) {
+        Ok(i) => i,
+        Err(e) => panic!("{e}"),
+    };
+    assert_eq!(input.count, Some(5));
+    assert!(
+        matches!(&input.target, Some(Target::RemoteMep(r)) if r.remote_mep_id.as_ref().map(|m| m.to_text()).as_deref() == Some("2"))
+    );
+    let parents = match Parents::from_tree(&tree) {
+        Ok(p) => p,
+        Err(e) => panic!("{e}"),
+    };
+    assert_eq!((parents.meg.to_text(), parents.mep.to_text()), ("meg-1".to_string(), "7".to_string()));
+    // Rebuilt below the parents named by the path builders.
+    let at = occ_oam::oam().meg(parents.meg.clone()).mep(parents.mep.clone());
+    let rebuilt = match input.to_tree_at(ctx, &at.0) {
+        Ok(t) => t,
+        Err(e) => panic!("{e}"),
+    };
+    assert_eq!(print(&rebuilt), print(&tree));
+    // The reply, as the handler returns it.
+    let out = Output {
+        sent: Some(5),
+        received: Some(4),
+        rtt_avg_us: rt::Value::from_text("12.5").ok(),
+        ..Default::default()
+    };
+    let reply = match out.reply_xml(ctx, &tree, None) {
+        Ok(r) => r,
+        Err(e) => panic!("{e}"),
+    };
+    assert!(reply.contains("<sent xmlns=\"urn:occd:params:xml:ns:yang:occ-oam\">5</sent>"), "{reply}");
+    let wrapped = format!(
+        "<oam xmlns=\"urn:occd:params:xml:ns:yang:occ-oam\"><meg><meg-id>meg-1</meg-id><mep><mep-id>7</mep-id>\
+         <loopback>{reply}</loopback></mep></meg></oam>"
+    );
+    let back = Output::from_tree(&op_tree(ctx, &wrapped, DataOperation::ReplyYang));
+    assert_eq!(back, Ok(out.clone()));
+    // Output that libyang refuses (a mandatory leaf missing) is an error,
+    // not a reply.
+    let bad = Output { sent: None, ..out };
+    assert!(bad.reply_xml(ctx, &tree, None).is_err());
+}
+
+/// A top-level RPC's reply, and a nested notification built below its
+/// parents and read back with them.
+#[test]
+fn rpc_reply_and_nested_notification() {
+    use occ_interfaces::interfaces::interface::physical::{LagMemberDown, LagMemberDownParents};
+    use yang3::data::DataOperation;
+    let s = schema();
+    let ctx = s.context();
+    let input = op_tree(
+        ctx,
+        "<cancel-service-order xmlns=\"urn:occd:params:xml:ns:yang:occ-lso\"><order-id>o-1</order-id></cancel-service-order>",
+        DataOperation::RpcYang,
+    );
+    let parsed =
+        occ_lso::cancel_service_order::Input::from_tree(&input).map(|i| i.order_id.map(|o| o.to_text()));
+    assert_eq!(parsed, Ok(Some("o-1".into())));
+    let out = occ_lso::cancel_service_order::Output { state: rt::Value::from_text("cancelled").ok() };
+    assert_eq!(
+        out.reply_xml(ctx, &input, None),
+        Ok("<state xmlns=\"urn:occd:params:xml:ns:yang:occ-lso\">cancelled</state>".to_string())
+    );
+    // Its mandatory leaf missing: libyang's error, not a reply.
+    let bad = occ_lso::cancel_service_order::Output::default().reply_xml(ctx, &input, None);
+    assert!(bad.is_err_and(|e| e.message.contains("Mandatory node")));
+
+    let n = LagMemberDown { port_id: Some("p-3".into()) };
+    let at = occ_interfaces::interfaces().interface("if-hq").physical();
+    let xml = match n.to_xml(ctx, &at.0) {
+        Ok(x) => x,
+        Err(e) => panic!("{e}"),
+    };
+    assert!(xml.contains("<name>if-hq</name>") && xml.contains("<port-id>p-3</port-id>"), "{xml}");
+    let tree = op_tree(ctx, &xml, DataOperation::NotificationYang);
+    assert_eq!(LagMemberDown::from_tree(&tree), Ok(n));
+    assert_eq!(
+        LagMemberDownParents::from_tree(&tree).map(|p| p.interface.to_text()),
+        Ok("if-hq".to_string())
+    );
+    // Parents a tree does not have: an error naming the operation.
+    assert!(occ_oam::oam::meg::mep::loopback::Parents::from_tree(&tree).is_err());
 }

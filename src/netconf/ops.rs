@@ -1210,7 +1210,7 @@ pub(crate) fn run_operation(
     let running = server.ds.running();
     let dep = running.tree().reference().map_or(std::ptr::null_mut(), |n| n.as_raw());
     // SAFETY: `tree` is the caller's; the running snapshot is held for the call.
-    if unsafe { ffi::validate_op_input(op_root, dep) }.is_err() {
+    if unsafe { ffi::validate_op(op_root, dep, ffi::OpType::Rpc) }.is_err() {
         let records = ffi::take_errors(ctx);
         let errs: Errors = Errors::from_libyang(&records, crate::error::Stage::Validate)
             .iter()

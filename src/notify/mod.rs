@@ -253,7 +253,9 @@ impl Bus {
         let root = tree.reference().map_or(std::ptr::null_mut(), |n| n.as_raw());
         let dep = data.and_then(|d| d.reference()).map_or(std::ptr::null_mut(), |n| n.as_raw());
         // SAFETY: both trees are live for the call and of one context.
-        if unsafe { crate::schema::ffi::validate_notification(root, dep) }.is_err() {
+        if unsafe { crate::schema::ffi::validate_op(root, dep, crate::schema::ffi::OpType::Notification) }
+            .is_err()
+        {
             let records = crate::schema::ffi::take_errors(ctx);
             let why =
                 records.last().map_or_else(|| "invalid notification".to_string(), |e| e.message.clone());

@@ -1414,7 +1414,7 @@ fn output_body(
         } else {
             ffi::new_path(ctx, std::ptr::null_mut(), parent_path, None).map_err(|_| failed())?
         };
-        let root = ffi::parse_reply_under(ctx, parent, &wrapped);
+        let root = ffi::parse_op_under(ctx, parent, &wrapped, false, ffi::OpType::Reply);
         let reply = tree_of(
             ctx,
             if parent.is_null() { root.unwrap_or(std::ptr::null_mut()) } else { ffi::first_root(parent) },

@@ -1118,30 +1118,21 @@ unsafe fn array_count(array: *const std::ffi::c_void) -> usize {
 /// `LYS_CONFIG_W`: the schema node is configuration.
 pub const LYS_CONFIG_W: u16 = ffi::LYS_CONFIG_W as u16;
 
-/// Validates the input of an RPC or action (`op_tree`: the operation or
-/// any of its parents) against `dep_tree`, the datastore its references
-/// point into (NULL: empty).
+/// Validates an operation tree (`op_tree`: the operation or any of its
+/// parents): RPC or action input, reply or notification, against
+/// `dep_tree`, the datastore its references point into (NULL: empty).
+/// libyang may add default nodes to `op_tree`.
 ///
 /// # Safety
 /// See the section comment; both trees belong to one context.
-pub unsafe fn validate_op_input(op_tree: RawNode, dep_tree: RawNode) -> Result<(), u32> {
-    // SAFETY: contract; libyang may add default input nodes to `op_tree`.
-    ok(unsafe {
-        ffi::lyd_validate_op(op_tree, dep_tree, ffi::lyd_type::LYD_TYPE_RPC_YANG, std::ptr::null_mut())
-    })
-}
-
-/// Validates a notification (`op_tree`: the notification or any of its
-/// parents) against `dep_tree`, the data its references point into
-/// (NULL: none).
-///
-/// # Safety
-/// See the section comment; both trees belong to one context.
-pub unsafe fn validate_notification(op_tree: RawNode, dep_tree: RawNode) -> Result<(), u32> {
+pub unsafe fn validate_op(op_tree: RawNode, dep_tree: RawNode, kind: OpType) -> Result<(), u32> {
+    let ty = match kind {
+        OpType::Rpc => ffi::lyd_type::LYD_TYPE_RPC_YANG,
+        OpType::Reply => ffi::lyd_type::LYD_TYPE_REPLY_YANG,
+        OpType::Notification => ffi::lyd_type::LYD_TYPE_NOTIF_YANG,
+    };
     // SAFETY: contract.
-    ok(unsafe {
-        ffi::lyd_validate_op(op_tree, dep_tree, ffi::lyd_type::LYD_TYPE_NOTIF_YANG, std::ptr::null_mut())
-    })
+    ok(unsafe { ffi::lyd_validate_op(op_tree, dep_tree, ty, std::ptr::null_mut()) })
 }
 
 /// Prints the whole tree of `node` (all its siblings, from the first) in
@@ -1396,30 +1387,44 @@ pub unsafe fn parse_restconf_input(ctx: &Context, op: RawNode, text: &str, json:
     }
 }
 
-/// Parses an operation's reply (`<op xmlns=...>output nodes</op>` in XML)
-/// under `parent` (an action's parent node, created by [`new_path`]) or as
-/// a new tree when `parent` is NULL; returns the new tree's first node
-/// (NULL with a parent).
+/// What [`parse_op_under`] parses: YANG-defined RPC or action input,
+/// reply, or notification.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OpType {
+    Rpc,
+    Reply,
+    Notification,
+}
+
+/// Parses an operation (`<op xmlns=...>nodes</op>` in XML or
+/// `{"module:op":{...}}` in JSON: RPC or action input, reply or
+/// notification) under `parent` (the parents of an action or nested
+/// notification, created by [`new_path`]) or as a new tree when `parent`
+/// is NULL; returns the new tree's first node (NULL with a parent).
 ///
 /// # Safety
 /// `parent` is NULL or a live node of a tree of `ctx` the caller owns.
-pub unsafe fn parse_reply_under(ctx: &Context, parent: RawNode, xml: &str) -> Result<RawNode, u32> {
+pub unsafe fn parse_op_under(
+    ctx: &Context,
+    parent: RawNode,
+    text: &str,
+    json: bool,
+    kind: OpType,
+) -> Result<RawNode, u32> {
     let Some(c) = raw_ctx(ctx) else { return Err(ffi::LY_ERR::LY_EINT) };
-    let t = std::ffi::CString::new(xml).map_err(|_| ffi::LY_ERR::LY_EINVAL)?;
+    let t = std::ffi::CString::new(text).map_err(|_| ffi::LY_ERR::LY_EINVAL)?;
+    let format = if json { ffi::LYD_FORMAT::LYD_JSON } else { ffi::LYD_FORMAT::LYD_XML };
+    let ty = match kind {
+        OpType::Rpc => ffi::lyd_type::LYD_TYPE_RPC_YANG,
+        OpType::Reply => ffi::lyd_type::LYD_TYPE_REPLY_YANG,
+        OpType::Notification => ffi::lyd_type::LYD_TYPE_NOTIF_YANG,
+    };
     // SAFETY: as in parse_data_under.
     unsafe {
         let mut input: *mut ffi::ly_in = std::ptr::null_mut();
         ok(ffi::ly_in_new_memory(t.as_ptr(), &mut input))?;
         let mut tree: RawNode = std::ptr::null_mut();
-        let r = ffi::lyd_parse_op(
-            c,
-            parent,
-            input,
-            ffi::LYD_FORMAT::LYD_XML,
-            ffi::lyd_type::LYD_TYPE_REPLY_YANG,
-            &mut tree,
-            std::ptr::null_mut(),
-        );
+        let r = ffi::lyd_parse_op(c, parent, input, format, ty, &mut tree, std::ptr::null_mut());
         ffi::ly_in_free(input, 0);
         ok(r)?;
         Ok(if parent.is_null() { tree } else { std::ptr::null_mut() })

@@ -1230,6 +1230,31 @@ pub mod link {
     pub mod reset {
         /// Schema path of the operation.
         pub const SCHEMA_PATH: &str = "/cg-example:link/reset";
+        ///The list entries `reset` is called on or sent from, by their keys.
+        #[derive(Debug, Clone, PartialEq, Eq, Hash)]
+        pub struct Parents {
+            ///The key of the `link` entry.
+            pub link: crate::model::example::cg_example::LinkKey,
+        }
+        impl Parents {
+            /// Reads the keys from an operation tree (an action's input as
+            /// the server parsed it, a notification with its parents).
+            pub fn from_tree(
+                tree: &crate::model::rt::DataTree<'_>,
+            ) -> Result<Self, crate::model::rt::Error> {
+                let levels = crate::model::rt::parent_keys(
+                    tree,
+                    ("cg-example", "reset"),
+                    1,
+                )?;
+                Ok(Parents {
+                    link: crate::model::example::cg_example::LinkKey {
+                        a_end: crate::model::rt::parent_key(&levels, 0, 0)?,
+                        z_end: crate::model::rt::parent_key(&levels, 0, 1)?,
+                    },
+                })
+            }
+        }
         /**```text
 Input of `reset`.
 ```*/
@@ -1449,6 +1474,31 @@ Output of `reset`.
     impl<'de> ::serde::Deserialize<'de> for Flapped {
         fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
             crate::model::rt::deserialize_operation(d)
+        }
+    }
+    ///The list entries `flapped` is called on or sent from, by their keys.
+    #[derive(Debug, Clone, PartialEq, Eq, Hash)]
+    pub struct FlappedParents {
+        ///The key of the `link` entry.
+        pub link: crate::model::example::cg_example::LinkKey,
+    }
+    impl FlappedParents {
+        /// Reads the keys from an operation tree (an action's input as
+        /// the server parsed it, a notification with its parents).
+        pub fn from_tree(
+            tree: &crate::model::rt::DataTree<'_>,
+        ) -> Result<Self, crate::model::rt::Error> {
+            let levels = crate::model::rt::parent_keys(
+                tree,
+                ("cg-example", "flapped"),
+                1,
+            )?;
+            Ok(FlappedParents {
+                link: crate::model::example::cg_example::LinkKey {
+                    a_end: crate::model::rt::parent_key(&levels, 0, 0)?,
+                    z_end: crate::model::rt::parent_key(&levels, 0, 1)?,
+                },
+            })
         }
     }
 }
