@@ -27,6 +27,7 @@ pub struct Config {
     pub restconf: RestconfConfig,
     pub notifications: NotificationsConfig,
     pub nacm: NacmConfig,
+    pub occ: OccConfig,
     /// Users allowed to log in. Empty: one `admin` user whose password is
     /// generated on first start and kept in `<data-dir>/admin-password`.
     pub users: Vec<UserConfig>,
@@ -42,6 +43,7 @@ impl Default for Config {
             restconf: RestconfConfig::default(),
             notifications: NotificationsConfig::default(),
             nacm: NacmConfig::default(),
+            occ: OccConfig::default(),
             users: Vec::new(),
         }
     }
@@ -223,6 +225,31 @@ impl NotificationsConfig {
     }
 }
 
+/// The network under the OCC domain layer (`src/occ`).
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "kebab-case")]
+pub enum OccBackend {
+    /// The built-in simulation: deterministic for a seed.
+    Simulator,
+    /// No domain behaviour: the OCC RPCs and actions answer
+    /// operation-not-supported and services have no state.
+    None,
+}
+
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case", default)]
+pub struct OccConfig {
+    pub backend: OccBackend,
+    /// Seed of the simulator's pseudo-random answers.
+    pub seed: u64,
+}
+
+impl Default for OccConfig {
+    fn default() -> Self {
+        OccConfig { backend: OccBackend::Simulator, seed: 1 }
+    }
+}
+
 /// Access control (RFC 8341). The rules themselves are data in running
 /// (`/ietf-netconf-acm:nacm`); these settings are what cannot be.
 #[derive(Debug, Clone, Deserialize, PartialEq)]
@@ -390,6 +417,13 @@ mod tests {
     #[test]
     fn empty_config_is_the_defaults() {
         assert_eq!(Config::from_toml("").unwrap(), Config::default());
+    }
+
+    #[test]
+    fn occ_backend_and_seed() {
+        let c = Config::from_toml("[occ]\nbackend = \"none\"\nseed = 42\n").unwrap();
+        assert_eq!(c.occ, OccConfig { backend: OccBackend::None, seed: 42 });
+        assert!(Config::from_toml("[occ]\nbackend = \"odl\"\n").is_err());
     }
 
     #[test]

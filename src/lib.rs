@@ -11,6 +11,7 @@ pub mod model;
 pub mod nacm;
 pub mod netconf;
 pub mod notify;
+pub mod occ;
 pub mod restconf;
 pub mod schema;
 pub mod serve;

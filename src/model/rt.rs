@@ -350,6 +350,31 @@ pub trait Document: Sized {
         Self::from_json(&tree_json(tree)?)
     }
 
+    /// Reads the nodes of `tree` that `xpath` selects (with their parents
+    /// and list keys, subtrees whole), not the whole tree: one service of
+    /// a datastore snapshot, say, from a generated path builder.
+    fn from_tree_at(tree: &DataTree<'_>, xpath: &str) -> Result<Self, Error> {
+        let Some(root) = tree.reference().map(|n| n.as_raw()) else {
+            return Self::from_json(&Json::Object(Object::new()));
+        };
+        // SAFETY: `root` is `tree`'s; the copies form a new tree owned by
+        // `part` below.
+        unsafe {
+            let nodes = ffi::find_xpath(ffi::first_sibling(root), xpath)
+                .map_err(|_| Error::at(xpath, "not a valid XPath for this tree"))?;
+            let mut out: RawNode = std::ptr::null_mut();
+            let mut failed = false;
+            for n in nodes {
+                failed |= ffi::copy_into(&mut out, n).is_err();
+            }
+            let part = crate::datastore::store::tree_of(tree.context(), out);
+            if failed {
+                return Err(Error::at(xpath, "cannot copy the selected nodes"));
+            }
+            Self::from_tree(&part)
+        }
+    }
+
     /// Validates the document with libyang (the modules that have data in
     /// it); every error libyang finds, with its path and app tag.
     fn validate(&self, ctx: &Context) -> Result<(), Vec<Error>> {

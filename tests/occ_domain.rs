@@ -1,0 +1,229 @@
+//! The OCC domain layer (`occd::occ`) over both protocols: the reference
+//! scenario's service activated, read, looped back, terminated, and the
+//! refusals of occ-domain.md §8.2's last paragraph.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use base64::Engine as _;
+use common::nc::Client;
+use occd::config::UserConfig;
+use occd::datastore::{Datastores, Options};
+use occd::nacm;
+use occd::netconf::auth::Users;
+use occd::netconf::{Limits, Server};
+use occd::notify::{self, Bus};
+use occd::occ::backend::Simulator;
+use occd::restconf::{self, Restconf};
+use occd::schema::Schema;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+const SVC: &str = "urn:occd:params:xml:ns:yang:occ-services";
+const OAM: &str = "urn:occd:params:xml:ns:yang:occ-oam";
+
+fn schema() -> &'static Schema {
+    static S: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+    let addr = *S.get_or_init(|| Box::leak(Box::new(common::default_schema())) as *const Schema as usize);
+    // SAFETY: leaked above, lives for the whole test process.
+    unsafe { &*(addr as *const Schema) }
+}
+
+struct Env {
+    server: Arc<Server>,
+    sim: Arc<Simulator>,
+    port: u16,
+    _dir: tempfile::TempDir,
+}
+
+/// A server (NACM off) with the OCC domain on a simulator and RESTCONF on a
+/// free port, running holding the reference scenario.
+async fn env() -> Env {
+    let dir = tempfile::tempdir().unwrap();
+    let ds = Datastores::open(schema(), dir.path(), Options::default()).unwrap();
+    let bus = Bus::open(schema(), Some(dir.path()), notify::Limits::default()).unwrap();
+    let settings = nacm::Settings { recovery_user: None, user_groups: HashMap::new(), off: true };
+    let server = Server::with_access(ds, Limits::default(), bus, settings);
+    let sim = Arc::new(Simulator::new(1));
+    occd::occ::install(&server, sim.clone());
+    let users = [UserConfig {
+        name: "admin".into(),
+        password_hash: Some("$0$pw".into()),
+        authorized_keys: Vec::new(),
+        groups: Vec::new(),
+    }];
+    let users = Arc::new(Users::from_config(&users, None).unwrap());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let settings = restconf::Settings {
+        max_body: 1 << 20,
+        auth_delay: Duration::ZERO,
+        anonymous: None,
+        public_url: format!("http://127.0.0.1:{port}"),
+    };
+    tokio::spawn(restconf::serve(listener, None, Restconf::new(server.clone(), users, settings)));
+    let env = Env { server, sim, port, _dir: dir };
+    let scenario = std::fs::read_to_string(common::root().join("yang/occ/examples/scenario.xml")).unwrap();
+    env.nc()
+        .await
+        .ok(&format!("<edit-config><target><running/></target><config>{scenario}</config></edit-config>"))
+        .await;
+    env
+}
+
+impl Env {
+    async fn nc(&self) -> Client {
+        Client::connect_as(&self.server, "admin").await
+    }
+
+    async fn http(&self, method: &str, path: &str, body: &str) -> (u16, serde_json::Value) {
+        let auth = base64::engine::general_purpose::STANDARD.encode("admin:pw");
+        let mut r = format!(
+            "{method} {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\nAuthorization: Basic {auth}\r\n\
+             Accept: application/yang-data+json\r\n"
+        );
+        if !body.is_empty() {
+            r.push_str("Content-Type: application/yang-data+json\r\n");
+        }
+        r.push_str(&format!("Content-Length: {}\r\n\r\n{body}", body.len()));
+        let mut s = tokio::net::TcpStream::connect(("127.0.0.1", self.port)).await.unwrap();
+        s.write_all(r.as_bytes()).await.unwrap();
+        let mut out = Vec::new();
+        tokio::time::timeout(Duration::from_secs(20), s.read_to_end(&mut out)).await.unwrap().unwrap();
+        let (status, _, body) = common::split_http(&out);
+        (status, serde_json::from_str(&body).unwrap_or_default())
+    }
+}
+
+fn activate(id: &str) -> String {
+    format!("<activate-cloud-service xmlns=\"{SVC}\"><service-id>{id}</service-id></activate-cloud-service>")
+}
+
+fn deactivate(id: &str, mode: &str) -> String {
+    format!(
+        "<deactivate-cloud-service xmlns=\"{SVC}\"><service-id>{id}</service-id><mode>{mode}</mode></deactivate-cloud-service>"
+    )
+}
+
+const SERVICE_STATE: &str =
+    "<get><filter type=\"subtree\"><cloud-services xmlns=\"urn:occd:params:xml:ns:yang:occ-services\">\
+     <service><service-id>svc-iaas-01</service-id><state/></service></cloud-services></filter></get>";
+
+/// The next notification naming `what`, skipping others (config changes).
+async fn next_notification(c: &mut Client, what: &str) -> String {
+    for _ in 0..10 {
+        let m = c.recv().await.unwrap();
+        if m.contains(what) {
+            return m;
+        }
+    }
+    panic!("no {what} notification");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn service_life_over_netconf() {
+    let e = env().await;
+    let mut watcher = e.nc().await;
+    watcher.ok("<create-subscription xmlns=\"urn:ietf:params:xml:ns:netconf:notification:1.0\"/>").await;
+    let mut c = e.nc().await;
+    // Configured, not yet active.
+    let r = c.rpc(SERVICE_STATE).await;
+    assert!(
+        r.contains("<lifecycle-state>designed</lifecycle-state>")
+            && r.contains("<oper-status>down</oper-status>"),
+        "{r}"
+    );
+    // A dry run changes nothing.
+    let dry =
+        activate("svc-iaas-01").replace("</activate-cloud-service>", "<dry-run/></activate-cloud-service>");
+    let r = c.rpc(&dry).await;
+    assert!(r.contains(&format!("<lifecycle-state xmlns=\"{SVC}\">designed</lifecycle-state>")), "{r}");
+    // Activate: the reply, the notification, the state.
+    let r = c.rpc(&activate("svc-iaas-01")).await;
+    assert!(r.contains(&format!("<lifecycle-state xmlns=\"{SVC}\">active</lifecycle-state>")), "{r}");
+    let n = next_notification(&mut watcher, "service-state-change").await;
+    assert!(
+        n.contains("<service-id>svc-iaas-01</service-id>")
+            && n.contains("<from>designed</from>")
+            && n.contains("<to>active</to>")
+            && n.contains("<cause>operator-request</cause>"),
+        "{n}"
+    );
+    let r = c.rpc(SERVICE_STATE).await;
+    assert!(
+        r.contains("<lifecycle-state>active</lifecycle-state>")
+            && r.contains("<oper-status>up</oper-status>"),
+        "{r}"
+    );
+    assert!(r.contains("<activated-at>") && r.contains("<history>"), "{r}");
+    // Activating an active service changes nothing and announces nothing.
+    let r = c.rpc(&activate("svc-iaas-01")).await;
+    assert!(r.contains(">active</lifecycle-state>"), "{r}");
+    // Loopback from MEP 1 of the cSC's MEG: an action below its list entries.
+    let lb = format!(
+        "<action xmlns=\"urn:ietf:params:xml:ns:yang:1\"><oam xmlns=\"{OAM}\"><meg><meg-id>meg-csc-001</meg-id>\
+         <mep><mep-id>1</mep-id><loopback><remote-mep-id>2</remote-mep-id><count>5</count></loopback></mep></meg></oam></action>"
+    );
+    let r = c.rpc(&lb).await;
+    assert!(r.contains(&format!("<sent xmlns=\"{OAM}\">5</sent>")) && r.contains("<received"), "{r}");
+    // On a MEP that does not exist: data-missing, from the server.
+    let r = c.err(&lb.replace("<mep-id>1</mep-id>", "<mep-id>9</mep-id>"), "data-missing").await;
+    assert!(r.contains("mep"), "{r}");
+    // Terminate; then activation is refused with the module's app tag.
+    let r = c.rpc(&deactivate("svc-iaas-01", "terminate")).await;
+    assert!(r.contains(">terminated</lifecycle-state>"), "{r}");
+    let n = next_notification(&mut watcher, "service-state-change").await;
+    assert!(n.contains("<from>active</from>") && n.contains("<to>terminated</to>"), "{n}");
+    let r = c.err(&activate("svc-iaas-01"), "operation-failed").await;
+    assert!(r.contains("<error-app-tag>invalid-state-transition</error-app-tag>"), "{r}");
+    assert!(r.contains("<error-path") && r.contains("svc-iaas-01"), "{r}");
+    let r = c.err(&deactivate("svc-iaas-01", "suspend"), "operation-failed").await;
+    assert!(r.contains("invalid-state-transition"), "{r}");
+    let r = c.rpc(SERVICE_STATE).await;
+    assert!(
+        r.contains("<lifecycle-state>terminated</lifecycle-state>")
+            && r.contains("<oper-status>down</oper-status>"),
+        "{r}"
+    );
+    // A service that does not exist: the input's leafref, checked by libyang.
+    c.err(&activate("svc-nope"), "data-missing").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn service_life_over_restconf() {
+    let e = env().await;
+    let op = "/restconf/operations/occ-services:activate-cloud-service";
+    let body = r#"{"occ-services:input": {"service-id": "svc-iaas-01"}}"#;
+    // The network cannot carry csc-001 while an interface of it is down.
+    e.sim.set_interface_down("csui-acme-hq", true);
+    let (status, v) = e.http("POST", op, body).await;
+    assert_eq!(status, 500, "{v}");
+    assert_eq!(v["ietf-restconf:errors"]["error"][0]["error-app-tag"], "csc-not-operational", "{v}");
+    e.sim.set_interface_down("csui-acme-hq", false);
+    let (status, v) = e.http("POST", op, body).await;
+    assert_eq!(
+        (status, &v),
+        (200, &serde_json::json!({"occ-services:output": {"lifecycle-state": "active"}}))
+    );
+    let state = "/restconf/data/occ-services:cloud-services/service=svc-iaas-01/state";
+    let (status, v) = e.http("GET", state, "").await;
+    assert_eq!(status, 200, "{v}");
+    assert_eq!(v["occ-services:state"]["lifecycle-state"], "active", "{v}");
+    assert_eq!(v["occ-services:state"]["oper-status"], "up", "{v}");
+    let lb = "/restconf/data/occ-oam:oam/meg=meg-csc-001/mep=2/loopback";
+    let (status, v) = e.http("POST", lb, r#"{"occ-oam:input": {"remote-mep-id": 1}}"#).await;
+    assert_eq!(status, 200, "{v}");
+    assert_eq!(v["occ-oam:output"]["sent"], 3, "the default count: {v}");
+    let op = "/restconf/operations/occ-services:deactivate-cloud-service";
+    let (status, v) = e.http("POST", op, r#"{"occ-services:input": {"service-id": "svc-iaas-01"}}"#).await;
+    assert_eq!(
+        (status, &v),
+        (200, &serde_json::json!({"occ-services:output": {"lifecycle-state": "inactive"}}))
+    );
+    let (_, v) = e.http("GET", state, "").await;
+    assert_eq!(v["occ-services:state"]["oper-status"], "down", "{v}");
+    assert_eq!(v["occ-services:state"]["history"].as_array().map(Vec::len), Some(2), "{v}");
+}
