@@ -12,12 +12,9 @@ use std::time::Duration;
 
 use base64::Engine as _;
 use common::nc::Client;
-use occd::config::{Config, UserConfig};
-use occd::datastore::{Datastores, Options};
+use occd::config::Config;
 use occd::nacm;
-use occd::netconf::{auth::Users, Limits, Server};
-use occd::notify::{self, Bus};
-use occd::restconf::{self, Restconf};
+use occd::netconf::Server;
 use occd::schema::{ModuleSpec, Schema};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
@@ -53,37 +50,13 @@ struct Env {
 /// operator), RESTCONF on a free port.
 async fn env() -> Env {
     let dir = tempfile::tempdir().unwrap();
-    let ds = Datastores::open(schema(), dir.path(), Options::default()).unwrap();
-    let bus = Bus::open(schema(), Some(dir.path()), notify::Limits::default()).unwrap();
     let settings = nacm::Settings {
         recovery_user: Some("admin".into()),
         user_groups: HashMap::from([("olivia".to_string(), vec!["operator".to_string()])]),
         off: false,
     };
-    let server = Server::with_access(ds, Limits::default(), bus, settings);
-    let users: Vec<UserConfig> = USERS
-        .iter()
-        .map(|u| UserConfig {
-            name: u.to_string(),
-            password_hash: Some("$0$pw".into()),
-            authorized_keys: Vec::new(),
-            groups: Vec::new(),
-        })
-        .collect();
-    let users = Arc::new(Users::from_config(&users, None).unwrap());
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let port = listener.local_addr().unwrap().port();
-    let rc = Restconf::new(
-        server.clone(),
-        users,
-        restconf::Settings {
-            max_body: 1 << 20,
-            auth_delay: Duration::ZERO,
-            anonymous: None,
-            public_url: format!("http://127.0.0.1:{port}"),
-        },
-    );
-    tokio::spawn(restconf::serve(listener, None, rc));
+    let server = common::server_in(schema(), dir.path(), settings);
+    let port = common::restconf_on_free_port(&server, USERS).await;
     Env { server, port, _dir: dir }
 }
 
@@ -109,23 +82,8 @@ impl Env {
         headers: &[(&str, &str)],
         body: &str,
     ) -> Reply {
-        let auth = base64::engine::general_purpose::STANDARD.encode(format!("{user}:pw"));
-        let mut r = format!(
-            "{method} {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\nAuthorization: Basic {auth}\r\n"
-        );
-        for (n, v) in headers {
-            r.push_str(&format!("{n}: {v}\r\n"));
-        }
-        if !body.is_empty() {
-            r.push_str("Content-Type: application/yang-data+json\r\n");
-        }
-        r.push_str(&format!("Content-Length: {}\r\n\r\n{body}", body.len()));
-        let mut s = tokio::net::TcpStream::connect(("127.0.0.1", self.port)).await.unwrap();
-        s.write_all(r.as_bytes()).await.unwrap();
-        let mut out = Vec::new();
-        tokio::time::timeout(Duration::from_secs(20), s.read_to_end(&mut out)).await.unwrap().unwrap();
-        let (status, headers, body) = common::split_http(&out);
-        let headers = headers.into_iter().map(|(n, v)| (n.to_ascii_lowercase(), v)).collect();
+        let (status, headers, body) = common::http_as(self.port, user, method, path, headers, body).await;
+        let headers = headers.into_iter().collect();
         Reply { status, headers, body }
     }
 
@@ -408,13 +366,7 @@ async fn sse_until(s: &mut tokio::net::TcpStream, buf: &mut String, want: &str) 
 /// The next notification of acme-system (session and config events pass
 /// by too).
 async fn next_acme(c: &mut Client) -> String {
-    for _ in 0..20 {
-        let m = c.recv().await.unwrap();
-        if m.contains(ACME_SYS) {
-            return m;
-        }
-    }
-    panic!("no acme-system notification");
+    c.next_containing(ACME_SYS).await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -7,20 +7,12 @@ mod common;
 
 use std::collections::HashMap;
 use std::sync::Arc;
-use std::time::Duration;
 
-use base64::Engine as _;
 use common::nc::Client;
-use occd::config::UserConfig;
-use occd::datastore::{Datastores, Options};
 use occd::nacm;
-use occd::netconf::auth::Users;
-use occd::netconf::{Limits, Server};
-use occd::notify::{self, Bus};
+use occd::netconf::Server;
 use occd::occ::backend::Simulator;
-use occd::restconf::{self, Restconf};
 use occd::schema::Schema;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 const SVC: &str = "urn:occd:params:xml:ns:yang:occ-services";
 const OAM: &str = "urn:occd:params:xml:ns:yang:occ-oam";
@@ -43,28 +35,11 @@ struct Env {
 /// free port, running holding the reference scenario.
 async fn env() -> Env {
     let dir = tempfile::tempdir().unwrap();
-    let ds = Datastores::open(schema(), dir.path(), Options::default()).unwrap();
-    let bus = Bus::open(schema(), Some(dir.path()), notify::Limits::default()).unwrap();
     let settings = nacm::Settings { recovery_user: None, user_groups: HashMap::new(), off: true };
-    let server = Server::with_access(ds, Limits::default(), bus, settings);
+    let server = common::server_in(schema(), dir.path(), settings);
     let sim = Arc::new(Simulator::new(1));
     occd::occ::install(&server, sim.clone());
-    let users = [UserConfig {
-        name: "admin".into(),
-        password_hash: Some("$0$pw".into()),
-        authorized_keys: Vec::new(),
-        groups: Vec::new(),
-    }];
-    let users = Arc::new(Users::from_config(&users, None).unwrap());
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let port = listener.local_addr().unwrap().port();
-    let settings = restconf::Settings {
-        max_body: 1 << 20,
-        auth_delay: Duration::ZERO,
-        anonymous: None,
-        public_url: format!("http://127.0.0.1:{port}"),
-    };
-    tokio::spawn(restconf::serve(listener, None, Restconf::new(server.clone(), users, settings)));
+    let port = common::restconf_on_free_port(&server, &["admin"]).await;
     let env = Env { server, sim, port, _dir: dir };
     let scenario = std::fs::read_to_string(common::root().join("yang/occ/examples/scenario.xml")).unwrap();
     env.nc()
@@ -80,20 +55,8 @@ impl Env {
     }
 
     async fn http(&self, method: &str, path: &str, body: &str) -> (u16, serde_json::Value) {
-        let auth = base64::engine::general_purpose::STANDARD.encode("admin:pw");
-        let mut r = format!(
-            "{method} {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\nAuthorization: Basic {auth}\r\n\
-             Accept: application/yang-data+json\r\n"
-        );
-        if !body.is_empty() {
-            r.push_str("Content-Type: application/yang-data+json\r\n");
-        }
-        r.push_str(&format!("Content-Length: {}\r\n\r\n{body}", body.len()));
-        let mut s = tokio::net::TcpStream::connect(("127.0.0.1", self.port)).await.unwrap();
-        s.write_all(r.as_bytes()).await.unwrap();
-        let mut out = Vec::new();
-        tokio::time::timeout(Duration::from_secs(20), s.read_to_end(&mut out)).await.unwrap().unwrap();
-        let (status, _, body) = common::split_http(&out);
+        let accept = [("Accept", "application/yang-data+json")];
+        let (status, _, body) = common::http_as(self.port, "admin", method, path, &accept, body).await;
         (status, serde_json::from_str(&body).unwrap_or_default())
     }
 }
@@ -111,17 +74,6 @@ fn deactivate(id: &str, mode: &str) -> String {
 const SERVICE_STATE: &str =
     "<get><filter type=\"subtree\"><cloud-services xmlns=\"urn:occd:params:xml:ns:yang:occ-services\">\
      <service><service-id>svc-iaas-01</service-id><state/></service></cloud-services></filter></get>";
-
-/// The next notification naming `what`, skipping others (config changes).
-async fn next_notification(c: &mut Client, what: &str) -> String {
-    for _ in 0..10 {
-        let m = c.recv().await.unwrap();
-        if m.contains(what) {
-            return m;
-        }
-    }
-    panic!("no {what} notification");
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn service_life_over_netconf() {
@@ -144,7 +96,7 @@ async fn service_life_over_netconf() {
     // Activate: the reply, the notification, the state.
     let r = c.rpc(&activate("svc-iaas-01")).await;
     assert!(r.contains(&format!("<lifecycle-state xmlns=\"{SVC}\">active</lifecycle-state>")), "{r}");
-    let n = next_notification(&mut watcher, "service-state-change").await;
+    let n = watcher.next_containing("service-state-change").await;
     assert!(
         n.contains("<service-id>svc-iaas-01</service-id>")
             && n.contains("<from>designed</from>")
@@ -175,7 +127,7 @@ async fn service_life_over_netconf() {
     // Terminate; then activation is refused with the module's app tag.
     let r = c.rpc(&deactivate("svc-iaas-01", "terminate")).await;
     assert!(r.contains(">terminated</lifecycle-state>"), "{r}");
-    let n = next_notification(&mut watcher, "service-state-change").await;
+    let n = watcher.next_containing("service-state-change").await;
     assert!(n.contains("<from>active</from>") && n.contains("<to>terminated</to>"), "{n}");
     let r = c.err(&activate("svc-iaas-01"), "operation-failed").await;
     assert!(r.contains("<error-app-tag>invalid-state-transition</error-app-tag>"), "{r}");

@@ -261,3 +261,75 @@ pub fn split_http(raw: &[u8]) -> (u16, Vec<(String, String)>, String) {
         .collect();
     (status, headers, body.to_string())
 }
+
+/// Serves RESTCONF (plain HTTP) for `server` on a free 127.0.0.1 port, each
+/// of `users` logging in with password `pw`; returns the port.
+pub async fn restconf_on_free_port(server: &std::sync::Arc<occd::netconf::Server>, users: &[&str]) -> u16 {
+    let users: Vec<occd::config::UserConfig> = users
+        .iter()
+        .map(|u| occd::config::UserConfig {
+            name: u.to_string(),
+            password_hash: Some("$0$pw".into()),
+            authorized_keys: Vec::new(),
+            groups: Vec::new(),
+        })
+        .collect();
+    let users = std::sync::Arc::new(occd::netconf::auth::Users::from_config(&users, None).unwrap());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let settings = occd::restconf::Settings {
+        max_body: 1 << 20,
+        auth_delay: Duration::ZERO,
+        anonymous: None,
+        public_url: format!("http://127.0.0.1:{port}"),
+    };
+    tokio::spawn(occd::restconf::serve(
+        listener,
+        None,
+        occd::restconf::Restconf::new(server.clone(), users, settings),
+    ));
+    port
+}
+
+/// A NETCONF server object (what RESTCONF shares too) on datastores and a
+/// notification bus in `dir`, with these access settings.
+pub fn server_in(
+    schema: &'static Schema,
+    dir: &Path,
+    settings: occd::nacm::Settings,
+) -> std::sync::Arc<occd::netconf::Server> {
+    let ds = occd::datastore::Datastores::open(schema, dir, occd::datastore::Options::default()).unwrap();
+    let bus = occd::notify::Bus::open(schema, Some(dir), occd::notify::Limits::default()).unwrap();
+    occd::netconf::Server::with_access(ds, occd::netconf::Limits::default(), bus, settings)
+}
+
+/// One HTTP/1.1 request to 127.0.0.1:`port` as `user` (password `pw`),
+/// JSON body if any: (status, headers with lower-case names, body).
+pub async fn http_as(
+    port: u16,
+    user: &str,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &str,
+) -> (u16, Vec<(String, String)>, String) {
+    use base64::Engine as _;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let auth = base64::engine::general_purpose::STANDARD.encode(format!("{user}:pw"));
+    let mut r = format!(
+        "{method} {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\nAuthorization: Basic {auth}\r\n"
+    );
+    for (n, v) in headers {
+        r.push_str(&format!("{n}: {v}\r\n"));
+    }
+    if !body.is_empty() {
+        r.push_str("Content-Type: application/yang-data+json\r\n");
+    }
+    r.push_str(&format!("Content-Length: {}\r\n\r\n{body}", body.len()));
+    let mut s = tokio::net::TcpStream::connect(("127.0.0.1", port)).await.unwrap();
+    s.write_all(r.as_bytes()).await.unwrap();
+    let mut out = Vec::new();
+    tokio::time::timeout(Duration::from_secs(20), s.read_to_end(&mut out)).await.unwrap().unwrap();
+    let (status, headers, body) = split_http(&out);
+    (status, headers.into_iter().map(|(n, v)| (n.to_ascii_lowercase(), v)).collect(), body)
+}

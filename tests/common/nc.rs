@@ -148,6 +148,18 @@ impl Client {
         r
     }
 
+    /// The next message containing `what`, skipping up to 20 others
+    /// (notifications of other kinds, say).
+    pub async fn next_containing(&mut self, what: &str) -> String {
+        for _ in 0..20 {
+            let m = self.recv().await.expect("session open");
+            if m.contains(what) {
+                return m;
+            }
+        }
+        panic!("no message containing {what}");
+    }
+
     pub async fn closed(&mut self) -> bool {
         self.recv().await.is_none()
     }
