@@ -10,9 +10,7 @@ use std::hash::Hash;
 
 use base64::Engine as _;
 use yang3::context::Context;
-use yang3::data::{
-    Data as _, DataFormat, DataOperation, DataParserFlags, DataPrinterFlags, DataValidationFlags,
-};
+use yang3::data::{Data as _, DataFormat, DataParserFlags, DataPrinterFlags, DataValidationFlags};
 
 pub use yang3::data::DataTree;
 
@@ -131,22 +129,13 @@ pub trait Operation: Node {
 
     /// The operation as a libyang tree (top-level RPCs and notifications).
     fn to_tree<'a>(&self, ctx: &'a Context) -> Result<DataTree<'a>, Error> {
-        let op = match Self::KIND {
-            "input" => DataOperation::RpcYang,
-            "output" => DataOperation::ReplyYang,
-            _ => DataOperation::NotificationYang,
-        };
-        let text = Operation::to_json(self).to_string();
-        DataTree::parse_op_string(ctx, text, DataFormat::JSON, op).map_err(|e| ly_error(&e))
+        self.to_tree_at(ctx, "")
     }
 
     /// The operation as a libyang tree below `parent`, the instance path
     /// of the node an action or nested notification belongs to (from the
     /// generated path builders or a `Parents`); `""` for top-level ones.
     fn to_tree_at<'a>(&self, ctx: &'a Context, parent: &str) -> Result<DataTree<'a>, Error> {
-        if parent.is_empty() {
-            return self.to_tree(ctx);
-        }
         let kind = match Self::KIND {
             "input" => ffi::OpType::Rpc,
             "output" => ffi::OpType::Reply,
@@ -154,12 +143,18 @@ pub trait Operation: Node {
         };
         let text = Operation::to_json(self).to_string();
         let _ = ffi::take_errors(ctx);
-        // SAFETY: the parents are a new tree owned by `tree` from here on;
-        // the operation is parsed into it.
+        let tree_of = crate::datastore::store::tree_of;
+        // SAFETY: the parents (if any) are a new tree owned by `tree` from
+        // here on; the operation is parsed into it, or is the new tree.
         unsafe {
+            if parent.is_empty() {
+                let root = ffi::parse_op_under(ctx, std::ptr::null_mut(), &text, true, kind)
+                    .map_err(|_| ly_failed(ctx, "invalid operation"))?;
+                return Ok(tree_of(ctx, root));
+            }
             let p = ffi::new_path(ctx, std::ptr::null_mut(), parent, None)
                 .map_err(|_| ly_failed(ctx, &format!("cannot create {parent}")))?;
-            let tree = crate::datastore::store::tree_of(ctx, ffi::first_root(p));
+            let tree = tree_of(ctx, ffi::first_root(p));
             ffi::parse_op_under(ctx, p, &text, true, kind)
                 .map_err(|_| ly_failed(ctx, "invalid operation"))?;
             Ok(tree)
@@ -188,12 +183,9 @@ pub trait Operation: Node {
         data: Option<&DataTree<'_>>,
     ) -> Result<String, Error> {
         let (m, n) = Self::OPERATION;
-        // SAFETY: nodes of `input`, borrowed for the call.
-        let parent = op_node(input, (m, n))
-            .map(|op| unsafe { ffi::node_parent(op) })
-            .filter(|p| !p.is_null())
-            .map(|p| unsafe { ffi::node_path(p, false) })
-            .unwrap_or_default();
+        let input_root = input.reference().map_or(std::ptr::null_mut(), |r| r.as_raw());
+        // SAFETY: `input_root` is `input`'s, borrowed for the call.
+        let parent = unsafe { ffi::action_parent_path(input_root) }.unwrap_or_default();
         let tree = self.to_tree_at(ctx, &parent)?;
         let op = op_node(&tree, (m, n)).ok_or_else(|| Error::at("/", format!("no {m}:{n} in the reply")))?;
         let dep = data.and_then(|d| d.reference()).map_or(std::ptr::null_mut(), |r| r.as_raw());
@@ -291,7 +283,7 @@ unsafe fn find_op(first: RawNode, (m, n): (&str, &str)) -> Option<RawNode> {
 ///
 /// # Safety
 /// `op` is a live node.
-unsafe fn op_members(op: RawNode, m: &str) -> Result<Object, Error> {
+pub(crate) unsafe fn op_members(op: RawNode, m: &str) -> Result<Object, Error> {
     let opts = (DataPrinterFlags::WITH_SIBLINGS | DataPrinterFlags::SHRINK).bits();
     // SAFETY: contract.
     let text = unsafe { ffi::print_mem(ffi::node_first_child(op), true, opts) }
@@ -311,17 +303,20 @@ unsafe fn op_members(op: RawNode, m: &str) -> Result<Object, Error> {
     }
 }
 
-/// libyang's first error since the last `take_errors`, or `what`.
-fn ly_failed(ctx: &Context, what: &str) -> Error {
-    let errs = ffi::take_errors(ctx);
-    match errs.into_iter().find(|e| !e.warning) {
-        Some(e) => Error {
+impl From<ffi::LyError> for Error {
+    fn from(e: ffi::LyError) -> Error {
+        Error {
             path: e.data_path.or(e.schema_path).unwrap_or_else(|| "/".into()),
             message: e.message,
             app_tag: e.app_tag,
-        },
-        None => Error::at("/", what),
+        }
     }
+}
+
+/// libyang's first error since the last `take_errors`, or `what`.
+fn ly_failed(ctx: &Context, what: &str) -> Error {
+    let errs = ffi::take_errors(ctx);
+    errs.into_iter().find(|e| !e.warning).map_or_else(|| Error::at("/", what), Error::from)
 }
 
 /// A whole data document: a module's top level ([`Document`] of each
@@ -385,15 +380,7 @@ pub trait Document: Sized {
             Ok(_) => Ok(()),
             Err(e) => {
                 let found = crate::schema::ffi::take_errors(ctx);
-                let errs: Vec<Error> = found
-                    .into_iter()
-                    .filter(|f| !f.warning)
-                    .map(|f| Error {
-                        path: f.data_path.or(f.schema_path).unwrap_or_else(|| "/".into()),
-                        message: f.message,
-                        app_tag: f.app_tag,
-                    })
-                    .collect();
+                let errs: Vec<Error> = found.into_iter().filter(|f| !f.warning).map(Error::from).collect();
                 Err(if errs.is_empty() { vec![ly_error(&e)] } else { errs })
             }
         }

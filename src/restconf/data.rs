@@ -1421,22 +1421,7 @@ fn output_body(
         );
         root.map_err(|_| failed())?;
         let op_node = ffi::find_path(reply.raw(), path).ok_or_else(failed)?;
-        let first = ffi::node_first_child(op_node);
-        let text =
-            ffi::print_mem(first, true, (DataPrinterFlags::WITH_SIBLINGS | DataPrinterFlags::SHRINK).bits())
-                .map_err(|_| failed())?;
-        let value: serde_json::Value =
-            serde_json::from_str(if text.is_empty() { "{}" } else { &text }).map_err(|_| failed())?;
-        let mut inner = serde_json::Map::new();
-        if let serde_json::Value::Object(m) = value {
-            for (k, v) in m {
-                let k = match k.split_once(':') {
-                    Some((m, local)) if m == module => local.to_string(),
-                    _ => k,
-                };
-                inner.insert(k, v);
-            }
-        }
+        let inner = crate::model::rt::op_members(op_node, module).map_err(|_| failed())?;
         Ok(serde_json::json!({ format!("{module}:output"): inner }).to_string())
     }
 }

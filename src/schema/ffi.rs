@@ -1126,13 +1126,8 @@ pub const LYS_CONFIG_W: u16 = ffi::LYS_CONFIG_W as u16;
 /// # Safety
 /// See the section comment; both trees belong to one context.
 pub unsafe fn validate_op(op_tree: RawNode, dep_tree: RawNode, kind: OpType) -> Result<(), u32> {
-    let ty = match kind {
-        OpType::Rpc => ffi::lyd_type::LYD_TYPE_RPC_YANG,
-        OpType::Reply => ffi::lyd_type::LYD_TYPE_REPLY_YANG,
-        OpType::Notification => ffi::lyd_type::LYD_TYPE_NOTIF_YANG,
-    };
     // SAFETY: contract.
-    ok(unsafe { ffi::lyd_validate_op(op_tree, dep_tree, ty, std::ptr::null_mut()) })
+    ok(unsafe { ffi::lyd_validate_op(op_tree, dep_tree, kind.lyd_type(), std::ptr::null_mut()) })
 }
 
 /// Prints the whole tree of `node` (all its siblings, from the first) in
@@ -1396,6 +1391,16 @@ pub enum OpType {
     Notification,
 }
 
+impl OpType {
+    fn lyd_type(self) -> ffi::lyd_type::Type {
+        match self {
+            OpType::Rpc => ffi::lyd_type::LYD_TYPE_RPC_YANG,
+            OpType::Reply => ffi::lyd_type::LYD_TYPE_REPLY_YANG,
+            OpType::Notification => ffi::lyd_type::LYD_TYPE_NOTIF_YANG,
+        }
+    }
+}
+
 /// Parses an operation (`<op xmlns=...>nodes</op>` in XML or
 /// `{"module:op":{...}}` in JSON: RPC or action input, reply or
 /// notification) under `parent` (the parents of an action or nested
@@ -1414,17 +1419,12 @@ pub unsafe fn parse_op_under(
     let Some(c) = raw_ctx(ctx) else { return Err(ffi::LY_ERR::LY_EINT) };
     let t = std::ffi::CString::new(text).map_err(|_| ffi::LY_ERR::LY_EINVAL)?;
     let format = if json { ffi::LYD_FORMAT::LYD_JSON } else { ffi::LYD_FORMAT::LYD_XML };
-    let ty = match kind {
-        OpType::Rpc => ffi::lyd_type::LYD_TYPE_RPC_YANG,
-        OpType::Reply => ffi::lyd_type::LYD_TYPE_REPLY_YANG,
-        OpType::Notification => ffi::lyd_type::LYD_TYPE_NOTIF_YANG,
-    };
     // SAFETY: as in parse_data_under.
     unsafe {
         let mut input: *mut ffi::ly_in = std::ptr::null_mut();
         ok(ffi::ly_in_new_memory(t.as_ptr(), &mut input))?;
         let mut tree: RawNode = std::ptr::null_mut();
-        let r = ffi::lyd_parse_op(c, parent, input, format, ty, &mut tree, std::ptr::null_mut());
+        let r = ffi::lyd_parse_op(c, parent, input, format, kind.lyd_type(), &mut tree, std::ptr::null_mut());
         ffi::ly_in_free(input, 0);
         ok(r)?;
         Ok(if parent.is_null() { tree } else { std::ptr::null_mut() })
