@@ -179,26 +179,29 @@ impl Domain {
         let from = records.get(&id.0).map_or(lifecycle::INITIAL, |r| r.state);
         let to =
             lifecycle::next(from, Request::Activate).ok_or_else(|| Self::refused(&id, from, "activated"))?;
-        // Every cSC of the service must be carried by the network.
-        let mut cscs = Vec::new();
-        for c in &svc.csc {
-            let path = occ_connections::connections().csc(c.clone());
-            let data = occ_connections::Data::from_tree_at(running.tree(), &path.0).map_err(internal)?;
-            if let Some(csc) = data.connections.csc.get(c) {
-                cscs.push(csc.clone());
-            }
-        }
-        let dry = input.dry_run.is_some();
-        let state = if to == from || dry {
+        let state = if to == from || input.dry_run.is_some() {
             from
         } else {
-            for csc in &cscs {
+            // Every cSC of the service must be carried by the network; a
+            // refusal releases the ones this request set up.
+            let mut done: Vec<&OccId> = Vec::new();
+            for c in &svc.csc {
+                let path = occ_connections::connections().csc(c.clone());
+                let data = occ_connections::Data::from_tree_at(running.tree(), &path.0).map_err(internal)?;
+                let Some(csc) = data.connections.csc.get(c) else { continue };
+                let was_up = self.backend.csc_oper_status(&c.0) == OperStatus::Up;
                 if let Err(why) = self.backend.activate_csc(csc) {
+                    for d in done {
+                        self.backend.deactivate_csc(&d.0);
+                    }
                     return Err(Errors::from(
-                        Error::operation_failed(format!("cSC {} cannot be activated: {why}", csc.csc_id.0))
+                        Error::operation_failed(format!("cSC {} cannot be activated: {why}", c.0))
                             .with_app_tag("csc-not-operational")
-                            .with_path(occ_connections::connections().csc(csc.csc_id.clone()).0),
+                            .with_path(path.0),
                     ));
+                }
+                if !was_up {
+                    done.push(c);
                 }
             }
             self.transition(&mut records, &id, from, to);
