@@ -13,8 +13,9 @@ const DIRS: &[&str] = &["yang/ietf", "yang/notifications", "yang/occ"];
 
 /// Modules whose Rust types `src/model` exposes: the OCC set (as the server
 /// loads it by default) and the standard modules the domain layer reads.
-const DEFAULT_MODULES: &[&str] = include!("src/default-modules.in");
-const STANDARD_MODEL_MODULES: &[&str] = &["ietf-netconf-acm", "ietf-yang-library"];
+const DEFAULT_MODULES: &[(&str, &[&str])] = include!("src/default-modules.in");
+const STANDARD_MODEL_MODULES: &[(&str, &[&str])] =
+    &[("ietf-netconf-acm", &["*"]), ("ietf-yang-library", &["*"])];
 
 struct Entry {
     module: String,
@@ -67,9 +68,10 @@ fn generate_model(root: &Path, out_dir: &Path) {
         .map(|d| root.join(d))
         .collect();
     println!("cargo:rerun-if-changed=src/default-modules.in");
-    let modules: Vec<String> =
-        DEFAULT_MODULES.iter().chain(STANDARD_MODEL_MODULES).map(|m| m.to_string()).collect();
-    let ctx = match occd_codegen::load(&dirs, &modules) {
+    let with_features: Vec<(&str, &[&str])> =
+        DEFAULT_MODULES.iter().chain(STANDARD_MODEL_MODULES).copied().collect();
+    let modules: Vec<String> = with_features.iter().map(|(m, _)| m.to_string()).collect();
+    let ctx = match occd_codegen::load_with_features(&dirs, &with_features) {
         Ok(c) => c,
         Err(e) => panic!("model: {e}"),
     };

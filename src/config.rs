@@ -12,8 +12,9 @@ use serde::Deserialize;
 
 use crate::schema::{LoadOptions, ModuleSpec};
 
-/// The application modules loaded when the config names none: the OCC set.
-pub const DEFAULT_MODULES: &[&str] = include!("default-modules.in");
+/// The application modules loaded when the config names none: the OCC set,
+/// with the features each is loaded with.
+pub const DEFAULT_MODULES: &[(&str, &[&str])] = include!("default-modules.in");
 
 #[derive(Debug, Clone, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case", default)]
@@ -106,10 +107,10 @@ impl Default for SchemaConfig {
             embedded: true,
             modules: DEFAULT_MODULES
                 .iter()
-                .map(|name| ModuleSpec {
+                .map(|(name, features)| ModuleSpec {
                     name: (*name).to_string(),
                     revision: None,
-                    features: vec!["*".into()],
+                    features: features.iter().map(|f| (*f).to_string()).collect(),
                 })
                 .collect(),
         }
@@ -242,11 +243,27 @@ pub struct OccConfig {
     pub backend: OccBackend,
     /// Seed of the simulator's pseudo-random answers.
     pub seed: u64,
+    /// When non-zero, PM sessions close a measurement interval every this
+    /// many seconds instead of every `measurement-interval` minutes (demos
+    /// and tests).
+    pub pm_interval_seconds: u32,
+    /// Simulated fulfilment time of one service order item, in ms.
+    pub order_step_ms: u64,
 }
 
 impl Default for OccConfig {
     fn default() -> Self {
-        OccConfig { backend: OccBackend::Simulator, seed: 1 }
+        OccConfig { backend: OccBackend::Simulator, seed: 1, pm_interval_seconds: 0, order_step_ms: 200 }
+    }
+}
+
+impl OccConfig {
+    /// The domain layer's options.
+    pub fn options(&self) -> crate::occ::Options {
+        crate::occ::Options {
+            pm_interval_seconds: self.pm_interval_seconds,
+            order_step: std::time::Duration::from_millis(self.order_step_ms),
+        }
     }
 }
 
@@ -421,8 +438,12 @@ mod tests {
 
     #[test]
     fn occ_backend_and_seed() {
-        let c = Config::from_toml("[occ]\nbackend = \"none\"\nseed = 42\n").unwrap();
-        assert_eq!(c.occ, OccConfig { backend: OccBackend::None, seed: 42 });
+        let c = Config::from_toml("[occ]\nbackend = \"none\"\nseed = 42\npm-interval-seconds = 2\n").unwrap();
+        assert_eq!(
+            c.occ,
+            OccConfig { backend: OccBackend::None, seed: 42, pm_interval_seconds: 2, order_step_ms: 200 }
+        );
+        assert_eq!(c.occ.options().pm_interval_seconds, 2);
         assert!(Config::from_toml("[occ]\nbackend = \"odl\"\n").is_err());
     }
 

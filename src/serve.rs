@@ -158,7 +158,8 @@ pub async fn run(config: &Config, schema: Schema, data_dir: &DataDir) -> Result<
     let server = netconf::Server::with_access(ds.clone(), limits, bus.clone(), config.nacm_settings(&users));
     crate::notify::events::note_capabilities(&bus, data_dir.path(), server.capabilities())?;
     if config.occ.backend == crate::config::OccBackend::Simulator && crate::occ::available(schema.context()) {
-        crate::occ::install(&server, Arc::new(crate::occ::backend::Simulator::new(config.occ.seed)));
+        let sim = Arc::new(crate::occ::backend::Simulator::new(config.occ.seed));
+        crate::occ::install_with(&server, sim, config.occ.options());
         info!("OCC domain layer on the built-in network simulator (seed {})", config.occ.seed);
     }
     let auth_delay = Duration::from_millis(nc.auth_failure_delay_ms);

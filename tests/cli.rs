@@ -40,7 +40,7 @@ fn default_module_set_loads() {
     ] {
         assert!(out.stdout.contains(m), "missing {m} in:\n{}", out.stdout);
     }
-    for m in occd::config::DEFAULT_MODULES {
+    for (m, _) in occd::config::DEFAULT_MODULES {
         assert!(out.stdout.contains(&format!("  {m}@")), "missing {m} in:\n{}", out.stdout);
     }
     assert!(!out.stderr.contains("warning"), "{}", out.stderr);

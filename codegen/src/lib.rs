@@ -37,6 +37,15 @@ pub fn render_single(g: &Generated) -> String {
 /// A context with `modules` loaded from `dirs` (subdirectories included),
 /// every feature enabled, compiled.
 pub fn load(dirs: &[impl AsRef<std::path::Path>], modules: &[String]) -> Result<Context, String> {
+    let all: Vec<(&str, &[&str])> = modules.iter().map(|m| (m.as_str(), &["*"][..])).collect();
+    load_with_features(dirs, &all)
+}
+
+/// Like [`load`], each module with the features given beside it (`"*"`: all).
+pub fn load_with_features(
+    dirs: &[impl AsRef<std::path::Path>],
+    modules: &[(&str, &[&str])],
+) -> Result<Context, String> {
     use yang3::context::ContextFlags;
     let flags = ContextFlags::from_bits_retain(
         (libyang3_sys::LY_CTX_DISABLE_SEARCHDIR_CWD | libyang3_sys::LY_CTX_PREFER_SEARCHDIRS) as u16,
@@ -45,8 +54,8 @@ pub fn load(dirs: &[impl AsRef<std::path::Path>], modules: &[String]) -> Result<
     for d in dirs {
         ctx.set_searchdir(d.as_ref()).map_err(|e| format!("search dir {}: {e}", d.as_ref().display()))?;
     }
-    for m in modules {
-        ctx.load_module(m, None, &["*"]).map_err(|e| format!("cannot load {m}: {e}"))?;
+    for (m, features) in modules {
+        ctx.load_module(m, None, features).map_err(|e| format!("cannot load {m}: {e}"))?;
     }
     Ok(ctx)
 }

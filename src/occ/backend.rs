@@ -2,50 +2,100 @@
 //! deployment connects to devices or an SDN controller. occd embeds one,
 //! the [`Simulator`], as its default: a simulation, not a network.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Mutex;
+use std::sync::{Mutex, MutexGuard};
 
+use crate::model::identities::PmMetric;
 use crate::model::occ_connections::connections::Csc;
-use crate::model::occ_oam::oam::meg::mep::loopback;
+use crate::model::occ_interfaces::interfaces::interface::state::Counters;
+use crate::model::occ_oam::oam::meg::mep::{linktrace, loopback};
+use crate::model::occ_oam::oam::pm_session::results::Interval;
 use crate::model::rt::Decimal64;
-use crate::model::typedefs::OperStatus;
+use crate::model::typedefs::{Counter64, LossRatio, Percent};
+
+/// One point on the path an OAM message takes: a MEP or MIP and the
+/// interface it sits on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Hop {
+    pub responder: String,
+    pub interface: String,
+}
 
 /// The network under the OCC model.
 pub trait Backend: Send + Sync + 'static {
     /// Shown in logs and in `occd serve`'s start-up line.
     fn name(&self) -> &str;
+    /// Applies an interface's admin-state (`enabled` = unlocked).
+    fn set_interface_enabled(&self, name: &str, enabled: bool);
+    /// Whether an interface's link is up (admin-state and faults).
+    fn interface_up(&self, name: &str) -> bool;
+    /// Traffic counters of an interface since its last reset.
+    fn counters(&self, interface: &str) -> Counters;
+    /// Zeroes an interface's counters.
+    fn reset_counters(&self, interface: &str);
     /// Sets up a cSC (its configuration as in running); `Err` says why the
     /// network cannot carry it.
     fn activate_csc(&self, csc: &Csc) -> Result<(), String>;
     /// Releases a cSC set up by [`Backend::activate_csc`].
     fn deactivate_csc(&self, csc: &str);
-    /// Whether a cSC passes traffic now.
-    fn csc_oper_status(&self, csc: &str) -> OperStatus;
-    /// Runs a loopback (ITU-T Y.1731 LBM/LBR) from MEP `mep` of MEG `meg`.
-    fn loopback(&self, meg: &str, mep: u16, input: &loopback::Input) -> loopback::Output;
+    /// Whether a cSC is set up in the network (whatever its links do).
+    fn csc_set_up(&self, csc: &str) -> bool;
+    /// Runs a loopback (ITU-T Y.1731 LBM/LBR) from MEP `mep` of MEG `meg`
+    /// over `path` (source first, target last).
+    fn loopback(&self, meg: &str, mep: u16, path: &[Hop], input: &loopback::Input) -> loopback::Output;
+    /// Runs a linktrace (Y.1731 LTM/LTR) along `path` (source first).
+    fn linktrace(&self, meg: &str, mep: u16, path: &[Hop], input: &linktrace::Input) -> linktrace::Output;
+    /// The measurement of interval `number` (`seconds` long, `unavailable_s`
+    /// of them with the monitored object down) of PM session `session`, for
+    /// `metrics`. Called again for the same interval, it answers the same.
+    fn pm_interval(
+        &self,
+        session: &str,
+        number: u32,
+        seconds: u32,
+        unavailable_s: u32,
+        metrics: &[PmMetric],
+    ) -> Interval;
 }
 
 /// A simulated network: it carries every cSC whose interfaces are up,
-/// answers loopbacks with replies, loss and round-trip times drawn from a
+/// answers loopbacks and linktraces along the path it is given, and
+/// measures PM intervals with delays, loss and counters drawn from a
 /// pseudo-random sequence. The same seed and the same requests in the same
-/// order give the same answers.
+/// order give the same answers; a PM interval depends only on the seed, the
+/// session, its number and the downtime in it.
 pub struct Simulator {
     seed: u64,
     calls: AtomicU64,
-    active: Mutex<HashSet<String>>,
-    /// Interfaces the simulation has taken down.
-    down: Mutex<HashSet<String>>,
+    /// Active cSCs and the interfaces of their endpoints.
+    active: Mutex<HashMap<String, Vec<String>>>,
+    /// Interfaces locked by their admin-state.
+    locked: Mutex<HashSet<String>>,
+    /// Interfaces the simulation has failed.
+    failed: Mutex<HashSet<String>>,
+    counters: Mutex<HashMap<String, Counters>>,
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 impl Simulator {
     pub fn new(seed: u64) -> Simulator {
-        Simulator { seed, calls: AtomicU64::new(0), active: Mutex::default(), down: Mutex::default() }
+        Simulator {
+            seed,
+            calls: AtomicU64::new(0),
+            active: Mutex::default(),
+            locked: Mutex::default(),
+            failed: Mutex::default(),
+            counters: Mutex::default(),
+        }
     }
 
-    /// Takes an interface of the simulated network down (or up again).
+    /// Fails an interface of the simulated network (or repairs it).
     pub fn set_interface_down(&self, name: &str, down: bool) {
-        let mut d = self.down.lock().unwrap_or_else(|e| e.into_inner());
+        let mut d = lock(&self.failed);
         if down {
             d.insert(name.to_string());
         } else {
@@ -57,6 +107,10 @@ impl Simulator {
     fn draw(&self, salt: u64) -> u64 {
         let n = self.calls.fetch_add(1, Ordering::Relaxed);
         splitmix(self.seed ^ salt.rotate_left(17) ^ n.wrapping_mul(0x9e37_79b9_7f4a_7c15))
+    }
+
+    fn path_up(&self, path: &[Hop]) -> bool {
+        path.iter().all(|h| self.interface_up(&h.interface))
     }
 }
 
@@ -72,42 +126,82 @@ fn fnv(s: &str) -> u64 {
     s.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3))
 }
 
+fn add(c: &mut Option<Counter64>, n: u64) {
+    let v = c.get_or_insert(Counter64(0));
+    v.0 = v.0.wrapping_add(n);
+}
+
 impl Backend for Simulator {
     fn name(&self) -> &str {
         "simulator"
     }
 
+    fn set_interface_enabled(&self, name: &str, enabled: bool) {
+        let mut l = lock(&self.locked);
+        if enabled {
+            l.remove(name);
+        } else {
+            l.insert(name.to_string());
+        }
+    }
+
+    fn interface_up(&self, name: &str) -> bool {
+        !lock(&self.locked).contains(name) && !lock(&self.failed).contains(name)
+    }
+
+    fn counters(&self, interface: &str) -> Counters {
+        // Traffic flows while the interface is up and carries an active cSC;
+        // every reading sees some more of it.
+        let carrying = lock(&self.active).values().any(|ifs| ifs.iter().any(|i| i == interface));
+        let mut all = lock(&self.counters);
+        let c = all.entry(interface.to_string()).or_default();
+        if carrying && self.interface_up(interface) {
+            let r = self.draw(fnv(interface));
+            let (fin, fout) = (1000 + r % 1000, 1000 + (r >> 16) % 1000);
+            add(&mut c.in_frames, fin);
+            add(&mut c.out_frames, fout);
+            add(&mut c.in_octets, fin * 800);
+            add(&mut c.out_octets, fout * 800);
+            add(&mut c.green_frames, fin - fin / 20);
+            add(&mut c.yellow_frames, fin / 20);
+            add(&mut c.red_frames, 0);
+            add(&mut c.in_discards, u64::from((r >> 32) % 100 == 0));
+            add(&mut c.out_discards, 0);
+        }
+        c.clone()
+    }
+
+    fn reset_counters(&self, interface: &str) {
+        lock(&self.counters).remove(interface);
+    }
+
     fn activate_csc(&self, csc: &Csc) -> Result<(), String> {
-        let down = self.down.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(ep) = csc.endpoint.values().find(|ep| down.contains(&ep.interface.0)) {
+        if let Some(ep) = csc.endpoint.values().find(|ep| !self.interface_up(&ep.interface.0)) {
             return Err(format!("interface {} is down", ep.interface.0));
         }
-        drop(down);
-        self.active.lock().unwrap_or_else(|e| e.into_inner()).insert(csc.csc_id.0.clone());
+        let ifs = csc.endpoint.values().map(|ep| ep.interface.0.clone()).collect();
+        lock(&self.active).insert(csc.csc_id.0.clone(), ifs);
         Ok(())
     }
 
     fn deactivate_csc(&self, csc: &str) {
-        self.active.lock().unwrap_or_else(|e| e.into_inner()).remove(csc);
+        lock(&self.active).remove(csc);
     }
 
-    fn csc_oper_status(&self, csc: &str) -> OperStatus {
-        if self.active.lock().unwrap_or_else(|e| e.into_inner()).contains(csc) {
-            OperStatus::Up
-        } else {
-            OperStatus::Down
-        }
+    fn csc_set_up(&self, csc: &str) -> bool {
+        lock(&self.active).contains_key(csc)
     }
 
-    fn loopback(&self, meg: &str, mep: u16, input: &loopback::Input) -> loopback::Output {
+    fn loopback(&self, meg: &str, mep: u16, path: &[Hop], input: &loopback::Input) -> loopback::Output {
         let sent = input.count.unwrap_or(3);
         let salt = fnv(meg) ^ u64::from(mep);
+        let up = self.path_up(path);
         let mut received = 0u16;
         let (mut min, mut max, mut sum) = (u32::MAX, 0u32, 0u64);
         for _ in 0..sent {
             let r = self.draw(salt);
-            // About one message in 50 is lost.
-            if r % 50 == 0 {
+            // About one message in 50 is lost; all of them on a broken path.
+            if !up || r % 50 == 0 {
                 continue;
             }
             received += 1;
@@ -126,6 +220,69 @@ impl Backend for Simulator {
         }
         out
     }
+
+    fn linktrace(&self, _meg: &str, _mep: u16, path: &[Hop], input: &linktrace::Input) -> linktrace::Output {
+        use linktrace::output::reply::Relay;
+        let ttl = usize::from(input.ttl.unwrap_or(64));
+        let mut out = linktrace::Output::default();
+        // The source answers nothing; each later point replies until the
+        // message meets a down interface or its TTL runs out.
+        for (i, hop) in path.iter().enumerate().skip(1).take(ttl) {
+            if !self.interface_up(&hop.interface) || !self.interface_up(&path[i - 1].interface) {
+                break;
+            }
+            let Ok(n) = u8::try_from(i) else { break };
+            let mut r = linktrace::output::Reply::new(n);
+            r.responder = Some(hop.responder.clone());
+            r.relay = Some(if i + 1 == path.len() { Relay::Hit } else { Relay::Fdb });
+            out.reply.insert(n, r);
+        }
+        out
+    }
+
+    fn pm_interval(
+        &self,
+        session: &str,
+        number: u32,
+        seconds: u32,
+        unavailable_s: u32,
+        metrics: &[PmMetric],
+    ) -> Interval {
+        let r = splitmix(self.seed ^ fnv(session) ^ u64::from(number).rotate_left(32));
+        let seconds = seconds.max(1);
+        let down = unavailable_s.min(seconds);
+        let mut iv = Interval::new(number);
+        let delay = metrics.iter().any(|m| {
+            matches!(
+                m,
+                PmMetric::OneWayFrameDelay
+                    | PmMetric::TwoWayFrameDelay
+                    | PmMetric::MeanFrameDelay
+                    | PmMetric::FrameDelayRange
+                    | PmMetric::InterFrameDelayVariation
+            )
+        });
+        let loss = metrics.iter().any(|m| matches!(m, PmMetric::FrameLossRatio | PmMetric::Availability));
+        if delay && down < seconds {
+            // Two-way delay 1800..2600 µs, spread ±300/500 µs.
+            let avg = 1800 + (r % 800) as u32;
+            iv.fd_avg_us = Some(avg);
+            iv.fd_min_us = Some(avg - 300 + ((r >> 12) % 100) as u32);
+            iv.fd_max_us = Some(avg + 400 + ((r >> 20) % 100) as u32);
+            iv.ifdv_avg_us = Some(40 + ((r >> 28) % 100) as u32);
+        }
+        if loss {
+            // Background loss up to 20 frames in a million, plus the downtime.
+            let background = ((r >> 36) % 21) as f64 * 1e-6;
+            let down_part = f64::from(down) / f64::from(seconds);
+            let flr = (down_part + background * (1.0 - down_part)).min(1.0);
+            iv.flr = Some(LossRatio(Decimal64((flr * 1e9).round() as i64)));
+            let avail = 100.0 * f64::from(seconds - down) / f64::from(seconds);
+            iv.availability = Some(Percent(Decimal64((avail * 1e5).round() as i64)));
+            iv.unavailable_s = Some(down);
+        }
+        iv
+    }
 }
 
 #[cfg(test)]
@@ -137,7 +294,7 @@ mod tests {
         let input = loopback::Input { count: Some(200), ..Default::default() };
         let run = |seed| {
             let s = Simulator::new(seed);
-            (s.loopback("meg-1", 1, &input), s.loopback("meg-1", 2, &input))
+            (s.loopback("meg-1", 1, &[], &input), s.loopback("meg-1", 2, &[], &input))
         };
         assert_eq!(run(7), run(7));
         assert_ne!(run(7), run(8));
@@ -157,11 +314,46 @@ mod tests {
         csc.endpoint.insert(ep.key(), ep);
         s.set_interface_down("if-a", true);
         assert!(s.activate_csc(&csc).is_err());
-        assert_eq!(s.csc_oper_status("csc-1"), OperStatus::Down);
+        assert!(!s.csc_set_up("csc-1"));
         s.set_interface_down("if-a", false);
         assert_eq!(s.activate_csc(&csc), Ok(()));
-        assert_eq!(s.csc_oper_status("csc-1"), OperStatus::Up);
+        assert!(s.csc_set_up("csc-1"));
         s.deactivate_csc("csc-1");
-        assert_eq!(s.csc_oper_status("csc-1"), OperStatus::Down);
+        assert!(!s.csc_set_up("csc-1"));
+    }
+
+    fn path() -> Vec<Hop> {
+        ["a", "b", "c"]
+            .iter()
+            .map(|i| Hop { responder: format!("mep@{i}"), interface: format!("if-{i}") })
+            .collect()
+    }
+
+    #[test]
+    fn oam_follows_the_path() {
+        let s = Simulator::new(3);
+        let lb = loopback::Input { count: Some(20), ..Default::default() };
+        assert!(s.loopback("m", 1, &path(), &lb).received > Some(0));
+        let lt = s.linktrace("m", 1, &path(), &linktrace::Input::default());
+        assert_eq!(lt.reply.len(), 2);
+        assert_eq!(lt.reply.get(&2).and_then(|r| r.relay), Some(linktrace::output::reply::Relay::Hit));
+        s.set_interface_enabled("if-b", false);
+        assert_eq!(s.loopback("m", 1, &path(), &lb).received, Some(0));
+        let lt = s.linktrace("m", 1, &path(), &linktrace::Input::default());
+        assert!(lt.reply.is_empty());
+    }
+
+    #[test]
+    fn pm_intervals_are_deterministic_and_see_downtime() {
+        let s = Simulator::new(5);
+        let m = [PmMetric::TwoWayFrameDelay, PmMetric::FrameLossRatio, PmMetric::Availability];
+        assert_eq!(s.pm_interval("pm", 3, 900, 0, &m), Simulator::new(5).pm_interval("pm", 3, 900, 0, &m));
+        let ok = s.pm_interval("pm", 3, 900, 0, &m);
+        assert!(ok.fd_avg_us.is_some());
+        assert_eq!(ok.availability, Some(Percent(Decimal64(100 * 100_000))));
+        let down = s.pm_interval("pm", 4, 900, 900, &m);
+        assert_eq!(down.fd_avg_us, None);
+        assert_eq!(down.availability, Some(Percent(Decimal64(0))));
+        assert_eq!(down.flr, Some(LossRatio(Decimal64(1_000_000_000))));
     }
 }

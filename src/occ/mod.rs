@@ -1,33 +1,54 @@
 //! OCC domain behaviour on the generated types (`crate::model`): the
-//! service lifecycle RPCs, the OAM loopback action, the services'
-//! operational state, and the notifications they raise. Everything reads
-//! and writes typed values; libyang builds and checks the trees.
+//! service lifecycle RPCs, service orders (`orders`), the operational
+//! status of interfaces, cSCs and services (`network`), OAM actions, PM
+//! measurements and SLA reports (`oam`), and the notifications they raise.
+//! Everything reads and writes typed values; libyang builds and checks the
+//! trees.
 //!
 //! [`install`] registers the RPC handlers with the NETCONF server (RESTCONF
-//! shares them) and a state provider with the datastores, on a network
-//! [`backend::Backend`] (the built-in simulator by default).
+//! shares them), a commit hook and a state provider with the datastores, on
+//! a network [`backend::Backend`] (the built-in simulator by default).
 
 pub mod backend;
 pub mod lifecycle;
+mod network;
+mod oam;
+mod orders;
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::SystemTime;
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, Weak};
+use std::time::{Duration, SystemTime};
 
 use yang3::context::Context;
 use yang3::data::DataTree;
 
 use crate::datastore::{Datastores, Snapshot, StateProvider};
 use crate::error::{Error, Errors};
-use crate::model::occ_oam::oam::meg::mep::loopback;
+use crate::model::occ_services::service_state_change::Cause;
 use crate::model::occ_services::{self, activate_cloud_service, cloud_services, deactivate_cloud_service};
 use crate::model::rt::{self, Document as _, Operation as _, Value as _};
 use crate::model::typedefs::{DateAndTime, OccId, OperStatus, ServiceLifecycleState as State};
-use crate::model::{occ_connections, occ_oam, AllData};
+use crate::model::{occ_connections, occ_interfaces, occ_lso, occ_oam, AllData};
 use crate::netconf::{RpcCall, RpcHandler, Server};
 use crate::notify::Bus;
 use backend::Backend;
 use lifecycle::Request;
+
+/// Knobs of the domain layer (`[occ]` in the config).
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// When non-zero, PM sessions close an interval every this many
+    /// seconds instead of every `measurement-interval` minutes.
+    pub pm_interval_seconds: u32,
+    /// Simulated fulfilment time of one order item.
+    pub order_step: Duration,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options { pm_interval_seconds: 0, order_step: Duration::from_millis(200) }
+    }
+}
 
 /// What the domain keeps about a service beyond its configuration.
 #[derive(Debug, Clone)]
@@ -49,31 +70,79 @@ pub struct Domain {
     ds: Datastores,
     bus: Arc<Bus>,
     backend: Arc<dyn Backend>,
+    opts: Options,
     services: Mutex<HashMap<String, Record>>,
+    net: Mutex<network::Observed>,
+    pm: Mutex<oam::PmState>,
+    orders: Mutex<HashMap<String, orders::Order>>,
+    order_cv: Condvar,
 }
 
 /// Whether the schema has the OCC modules the domain layer serves.
 pub fn available(ctx: &Context) -> bool {
-    ["occ-services", "occ-connections", "occ-oam"].iter().all(|m| ctx.get_module_implemented(m).is_some())
+    ["occ-interfaces", "occ-services", "occ-connections", "occ-oam", "occ-lso"]
+        .iter()
+        .all(|m| ctx.get_module_implemented(m).is_some())
 }
 
-/// Registers the OCC RPCs, actions and state with `server`.
+/// Registers the OCC RPCs, actions and state with `server`, with the
+/// default [`Options`].
 pub fn install(server: &Arc<Server>, backend: Arc<dyn Backend>) -> Arc<Domain> {
+    install_with(server, backend, Options::default())
+}
+
+/// Registers the OCC RPCs, actions, commit hook and state with `server`,
+/// and starts the PM clock.
+pub fn install_with(server: &Arc<Server>, backend: Arc<dyn Backend>, opts: Options) -> Arc<Domain> {
     let d = Arc::new(Domain {
         ctx: server.schema().context(),
         ds: server.ds.clone(),
         bus: server.bus.clone(),
         backend,
+        opts,
         services: Mutex::default(),
+        net: Mutex::default(),
+        pm: Mutex::default(),
+        orders: Mutex::default(),
+        order_cv: Condvar::new(),
     });
-    let services_ns = occ_services::NAMESPACE;
-    for (name, op) in [("activate-cloud-service", Op::Activate), ("deactivate-cloud-service", Op::Deactivate)]
-    {
-        server.register_rpc(services_ns, name, Arc::new(Handler { d: d.clone(), op }));
+    let ops = [
+        (occ_services::NAMESPACE, "activate-cloud-service", Op::Activate),
+        (occ_services::NAMESPACE, "deactivate-cloud-service", Op::Deactivate),
+        (occ_oam::NAMESPACE, "loopback", Op::Loopback),
+        (occ_oam::NAMESPACE, "linktrace", Op::Linktrace),
+        (occ_oam::NAMESPACE, "compute-sla-report", Op::SlaReport),
+        (occ_lso::NAMESPACE, "submit-service-order", Op::Submit),
+        (occ_lso::NAMESPACE, "cancel-service-order", Op::Cancel),
+        (occ_lso::NAMESPACE, "hold", Op::Hold),
+        (occ_lso::NAMESPACE, "resume", Op::Resume),
+        (occ_interfaces::NAMESPACE, "reset-counters", Op::ResetCounters),
+    ];
+    for (ns, name, op) in ops {
+        server.register_rpc(ns, name, Arc::new(Handler { d: d.clone(), op }));
     }
-    server.register_rpc(occ_oam::NAMESPACE, "loopback", Arc::new(Handler { d: d.clone(), op: Op::Loopback }));
     server.ds.add_state_provider(d.clone());
+    server.ds.add_hook(Arc::new(network::Commits(d.clone())));
+    d.refresh(&d.ds.running(), network::Scope { all: true, ..Default::default() });
+    start_clock(Arc::downgrade(&d));
     d
+}
+
+/// Checks closed PM intervals once a second (or each interval, when
+/// shorter) while the domain lives.
+fn start_clock(d: Weak<Domain>) {
+    let tick = match d.upgrade().map(|d| d.opts.pm_interval_seconds) {
+        Some(s) if s > 0 => Duration::from_millis(u64::from(s) * 500).min(Duration::from_secs(1)),
+        _ => Duration::from_secs(1),
+    };
+    let spawned = std::thread::Builder::new().name("occ-pm".into()).spawn(move || loop {
+        std::thread::sleep(tick);
+        let Some(d) = d.upgrade() else { return };
+        d.pm_tick();
+    });
+    if let Err(e) = spawned {
+        tracing::warn!("OCC PM clock not started: {e}");
+    }
 }
 
 #[derive(Clone, Copy)]
@@ -81,6 +150,13 @@ enum Op {
     Activate,
     Deactivate,
     Loopback,
+    Linktrace,
+    SlaReport,
+    Submit,
+    Cancel,
+    Hold,
+    Resume,
+    ResetCounters,
 }
 
 struct Handler {
@@ -94,6 +170,13 @@ impl RpcHandler for Handler {
             Op::Activate => self.d.activate(call),
             Op::Deactivate => self.d.deactivate(call),
             Op::Loopback => self.d.loopback(call),
+            Op::Linktrace => self.d.linktrace(call),
+            Op::SlaReport => self.d.sla_report(call),
+            Op::Submit => self.d.submit_order(call),
+            Op::Cancel => self.d.cancel_order(call),
+            Op::Hold => self.d.hold_order(call, true),
+            Op::Resume => self.d.hold_order(call, false),
+            Op::ResetCounters => self.d.reset_counters(call),
         }
     }
 }
@@ -111,6 +194,27 @@ fn internal(e: rt::Error) -> Errors {
 impl Domain {
     fn records(&self) -> MutexGuard<'_, HashMap<String, Record>> {
         self.services.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn observed(&self) -> MutexGuard<'_, network::Observed> {
+        self.net.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// A service's lifecycle state.
+    fn lifecycle(&self, id: &OccId) -> State {
+        self.records().get(&id.0).map_or(lifecycle::INITIAL, |r| r.state)
+    }
+
+    /// Sends a notification built by the generated types.
+    fn announce(&self, what: &str, xml: Result<String, rt::Error>) {
+        match xml {
+            Ok(xml) => {
+                if let Err(e) = self.bus.send(&xml) {
+                    tracing::warn!("{what}: {e}");
+                }
+            }
+            Err(e) => tracing::warn!("{what}: {e}"),
+        }
     }
 
     /// A service's configuration in `running`.
@@ -135,7 +239,14 @@ impl Domain {
     }
 
     /// Records a transition and announces it (`service-state-change`).
-    fn transition(&self, records: &mut HashMap<String, Record>, id: &OccId, from: State, to: State) {
+    fn transition(
+        &self,
+        records: &mut HashMap<String, Record>,
+        id: &OccId,
+        from: State,
+        to: State,
+        cause: Cause,
+    ) {
         let at = now();
         let r = records.entry(id.0.clone()).or_default();
         r.state = to;
@@ -151,17 +262,84 @@ impl Domain {
             service_id: Some(id.clone()),
             from: Some(from),
             to: Some(to),
-            cause: Some(occ_services::service_state_change::Cause::OperatorRequest),
+            cause: Some(cause),
             at: Some(at),
         };
-        match n.to_xml(self.ctx, "") {
-            Ok(xml) => {
-                if let Err(e) = self.bus.send(&xml) {
-                    tracing::warn!("service-state-change of {}: {e}", id.0);
+        self.announce("service-state-change", n.to_xml(self.ctx, ""));
+    }
+
+    /// Activates service `id` (or only checks that it could be, `dry_run`):
+    /// its lifecycle state afterwards.
+    fn activate_service(&self, id: &OccId, dry_run: bool, cause: Cause) -> Result<State, Errors> {
+        let running = self.ds.running();
+        let svc = Self::service(&running, id)?;
+        let mut records = self.records();
+        let from = records.get(&id.0).map_or(lifecycle::INITIAL, |r| r.state);
+        let to =
+            lifecycle::next(from, Request::Activate).ok_or_else(|| Self::refused(id, from, "activated"))?;
+        if to == from || dry_run {
+            return Ok(from);
+        }
+        // Every cSC of the service must be carried by the network; a
+        // refusal releases the ones this request set up.
+        let mut done: Vec<&OccId> = Vec::new();
+        for c in &svc.csc {
+            let path = occ_connections::connections().csc(c.clone());
+            let data = occ_connections::Data::from_tree_at(running.tree(), &path.0).map_err(internal)?;
+            let Some(csc) = data.connections.csc.get(c) else { continue };
+            let was_up = self.backend.csc_set_up(&c.0);
+            if let Err(why) = self.backend.activate_csc(csc) {
+                for d in done {
+                    self.backend.deactivate_csc(&d.0);
+                }
+                return Err(Errors::from(
+                    Error::operation_failed(format!("cSC {} cannot be activated: {why}", c.0))
+                        .with_app_tag("csc-not-operational")
+                        .with_path(path.0),
+                ));
+            }
+            if !was_up {
+                done.push(c);
+            }
+        }
+        self.transition(&mut records, id, from, to, cause);
+        drop(records);
+        self.refresh(&running, network::Scope::cscs(&svc.csc));
+        Ok(to)
+    }
+
+    /// Suspends or terminates service `id`: its lifecycle state afterwards.
+    fn deactivate_service(&self, id: &OccId, req: Request, cause: Cause) -> Result<State, Errors> {
+        let running = self.ds.running();
+        let svc = Self::service(&running, id)?;
+        let what = if req == Request::Terminate { "terminated" } else { "suspended" };
+        let mut records = self.records();
+        let from = records.get(&id.0).map_or(lifecycle::INITIAL, |r| r.state);
+        let to = lifecycle::next(from, req).ok_or_else(|| Self::refused(id, from, what))?;
+        if to == from {
+            return Ok(to);
+        }
+        if from == State::Active {
+            // A cSC shared with another active service stays up.
+            let others: Vec<String> = records
+                .iter()
+                .filter(|(k, r)| *k != &id.0 && r.state == State::Active)
+                .map(|(k, _)| k.clone())
+                .collect();
+            let mut shared = std::collections::HashSet::new();
+            for o in others {
+                if let Ok(s) = Self::service(&running, &OccId(o)) {
+                    shared.extend(s.csc);
                 }
             }
-            Err(e) => tracing::warn!("service-state-change of {}: {e}", id.0),
+            for c in svc.csc.iter().filter(|c| !shared.contains(*c)) {
+                self.backend.deactivate_csc(&c.0);
+            }
         }
+        self.transition(&mut records, id, from, to, cause);
+        drop(records);
+        self.refresh(&running, network::Scope::cscs(&svc.csc));
+        Ok(to)
     }
 
     fn activate(&self, call: &RpcCall<'_>) -> Result<String, Errors> {
@@ -173,42 +351,9 @@ impl Domain {
             )));
         }
         let id = input.service_id.ok_or_else(|| Errors::from(Error::missing_element("service-id")))?;
-        let running = self.ds.running();
-        let svc = Self::service(&running, &id)?;
-        let mut records = self.records();
-        let from = records.get(&id.0).map_or(lifecycle::INITIAL, |r| r.state);
-        let to =
-            lifecycle::next(from, Request::Activate).ok_or_else(|| Self::refused(&id, from, "activated"))?;
-        let state = if to == from || input.dry_run.is_some() {
-            from
-        } else {
-            // Every cSC of the service must be carried by the network; a
-            // refusal releases the ones this request set up.
-            let mut done: Vec<&OccId> = Vec::new();
-            for c in &svc.csc {
-                let path = occ_connections::connections().csc(c.clone());
-                let data = occ_connections::Data::from_tree_at(running.tree(), &path.0).map_err(internal)?;
-                let Some(csc) = data.connections.csc.get(c) else { continue };
-                let was_up = self.backend.csc_oper_status(&c.0) == OperStatus::Up;
-                if let Err(why) = self.backend.activate_csc(csc) {
-                    for d in done {
-                        self.backend.deactivate_csc(&d.0);
-                    }
-                    return Err(Errors::from(
-                        Error::operation_failed(format!("cSC {} cannot be activated: {why}", c.0))
-                            .with_app_tag("csc-not-operational")
-                            .with_path(path.0),
-                    ));
-                }
-                if !was_up {
-                    done.push(c);
-                }
-            }
-            self.transition(&mut records, &id, from, to);
-            to
-        };
+        let state = self.activate_service(&id, input.dry_run.is_some(), Cause::OperatorRequest)?;
         let out = activate_cloud_service::Output { lifecycle_state: Some(state), job_id: None };
-        out.reply_xml(self.ctx, call.input, Some(running.tree())).map_err(internal)
+        out.reply_xml(self.ctx, call.input, Some(self.ds.running().tree())).map_err(internal)
     }
 
     fn deactivate(&self, call: &RpcCall<'_>) -> Result<String, Errors> {
@@ -216,34 +361,13 @@ impl Domain {
         let mut input = deactivate_cloud_service::Input::from_tree(call.input).map_err(internal)?;
         input.apply_defaults();
         let id = input.service_id.ok_or_else(|| Errors::from(Error::missing_element("service-id")))?;
-        let running = self.ds.running();
-        let svc = Self::service(&running, &id)?;
-        let (req, what) = match input.mode {
-            Some(Mode::Terminate) => (Request::Terminate, "terminated"),
-            _ => (Request::Suspend, "suspended"),
+        let req = match input.mode {
+            Some(Mode::Terminate) => Request::Terminate,
+            _ => Request::Suspend,
         };
-        let mut records = self.records();
-        let from = records.get(&id.0).map_or(lifecycle::INITIAL, |r| r.state);
-        let to = lifecycle::next(from, req).ok_or_else(|| Self::refused(&id, from, what))?;
-        if to != from {
-            if from == State::Active {
-                for c in &svc.csc {
-                    self.backend.deactivate_csc(&c.0);
-                }
-            }
-            self.transition(&mut records, &id, from, to);
-        }
-        let out = deactivate_cloud_service::Output { lifecycle_state: Some(to) };
-        out.reply_xml(self.ctx, call.input, Some(running.tree())).map_err(internal)
-    }
-
-    fn loopback(&self, call: &RpcCall<'_>) -> Result<String, Errors> {
-        let mut input = loopback::Input::from_tree(call.input).map_err(internal)?;
-        input.apply_defaults();
-        let at = loopback::Parents::from_tree(call.input).map_err(internal)?;
-        let out = self.backend.loopback(&at.meg.0, at.mep.0, &input);
-        let running = self.ds.running();
-        out.reply_xml(self.ctx, call.input, Some(running.tree())).map_err(internal)
+        let state = self.deactivate_service(&id, req, Cause::OperatorRequest)?;
+        let out = deactivate_cloud_service::Output { lifecycle_state: Some(state) };
+        out.reply_xml(self.ctx, call.input, Some(self.ds.running().tree())).map_err(internal)
     }
 
     /// The `state` of every configured service.
@@ -255,8 +379,14 @@ impl Domain {
         let mut out = occ_services::Data::default();
         for (id, svc) in &config.cloud_services.service {
             let r = records.get(&id.0).cloned().unwrap_or_default();
-            let carried = svc.csc.iter().all(|c| self.backend.csc_oper_status(&c.0) == OperStatus::Up);
-            let oper = if r.state == State::Active && carried { OperStatus::Up } else { OperStatus::Down };
+            let cscs: Vec<OperStatus> = svc.csc.iter().map(|c| self.csc_oper(&c.0)).collect();
+            let oper = if r.state != State::Active || cscs.contains(&OperStatus::Down) {
+                OperStatus::Down
+            } else if cscs.iter().all(|s| *s == OperStatus::Up) {
+                OperStatus::Up
+            } else {
+                OperStatus::Degraded
+            };
             let mut entry = Service::new(id.clone());
             entry.state = cloud_services::service::State {
                 lifecycle_state: Some(r.state),
@@ -278,11 +408,22 @@ impl StateProvider for Domain {
     fn state(&self, ctx: &'static Context) -> Result<Option<DataTree<'static>>, Error> {
         let failed = |e: rt::Error| Error::operation_failed(format!("OCC state: {e}"));
         let running = self.ds.running();
-        let data = self.services_state(&running).map_err(failed)?;
-        if data.cloud_services.service.is_empty() {
+        let all = AllData {
+            occ_services: self.services_state(&running).map_err(failed)?,
+            occ_interfaces: self.interfaces_state(&running).map_err(failed)?,
+            occ_connections: self.cscs_state(&running).map_err(failed)?,
+            occ_oam: self.pm_state_data(&running).map_err(failed)?,
+            occ_lso: self.orders_state(&running).map_err(failed)?,
+            ..Default::default()
+        };
+        if all.occ_services.cloud_services.service.is_empty()
+            && all.occ_interfaces.interfaces.interface.is_empty()
+            && all.occ_connections.connections.csc.is_empty()
+            && all.occ_oam.oam.pm_session.is_empty()
+            && all.occ_lso.lso.service_order.is_empty()
+        {
             return Ok(None);
         }
-        let all = AllData { occ_services: data, ..Default::default() };
         all.to_tree(ctx).map(Some).map_err(failed)
     }
 }

@@ -1,0 +1,439 @@
+//! Operational status of interfaces and cSCs: derived from their
+//! admin-state and from the backend, recomputed for what each commit or
+//! lifecycle request touched, announced when it changes
+//! (`interface-oper-status-change`, `csc-oper-status-change`), and kept as
+//! a timeline the PM measurements read.
+
+use std::collections::{HashMap, HashSet};
+use std::time::SystemTime;
+
+use crate::datastore::edit::Change;
+use crate::datastore::{CommitView, Hook, Snapshot};
+use crate::model::identities::InterfaceKind;
+use crate::model::occ_connections::connections;
+use crate::model::occ_connections::connections::{csc, Csc};
+use crate::model::occ_interfaces::interfaces;
+use crate::model::occ_interfaces::interfaces::{interface, Interface};
+use crate::model::occ_interfaces::{self, InterfaceOperStatusChange};
+use crate::model::rt::{self, Document as _, Operation as _};
+use crate::model::typedefs::{AdminState, DateAndTime, OccId, OperStatus};
+use crate::model::{occ_connections, occ_oam};
+
+use super::{now, Domain};
+
+/// What one cSC looked like when last computed.
+#[derive(Debug, Clone)]
+struct CscSeen {
+    oper: OperStatus,
+    since: DateAndTime,
+    set_up: bool,
+    /// Set up in the network at some time.
+    ever_set_up: bool,
+    /// (interface, csctp) of every endpoint.
+    endpoints: Vec<(String, String)>,
+    up_endpoints: u32,
+}
+
+/// How a monitored object spent a stretch of time, for PM intervals.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Phase {
+    /// Not set up (a cSC of no active service): excluded from SLAs.
+    OutOfService,
+    Up,
+    Down,
+}
+
+/// The domain's view of the network.
+#[derive(Debug, Default)]
+pub(super) struct Observed {
+    ifaces: HashMap<String, (OperStatus, DateAndTime)>,
+    cscs: HashMap<String, CscSeen>,
+    /// Phase changes per object (`csc:ID`, `if:NAME`), oldest first.
+    timeline: HashMap<String, Vec<(SystemTime, Phase)>>,
+}
+
+/// The objects a refresh recomputes.
+#[derive(Debug, Default)]
+pub(super) struct Scope {
+    pub all: bool,
+    pub ifaces: HashSet<String>,
+    pub cscs: HashSet<String>,
+}
+
+impl Scope {
+    pub fn cscs<'a>(ids: impl IntoIterator<Item = &'a OccId>) -> Scope {
+        Scope { cscs: ids.into_iter().map(|c| c.0.clone()).collect(), ..Scope::default() }
+    }
+}
+
+/// The key of the first list entry below `prefix` (`prefix[k='v']…`), or
+/// `None` when `path` does not name one.
+pub(super) fn entry_key(path: &str, prefix: &str) -> Option<String> {
+    let rest = path.strip_prefix(prefix)?.strip_prefix('[')?;
+    let (_, value) = rest.split_once('=')?;
+    let quote = value.chars().next().filter(|q| *q == '\'' || *q == '"')?;
+    let value = &value[1..];
+    Some(value[..value.find(quote)?].to_string())
+}
+
+impl Observed {
+    /// Seconds of `key`'s time in `[from, to)` spent out of service and
+    /// down. Before its first recorded change an object is `before`.
+    pub fn phases(&self, key: &str, before: Phase, from: SystemTime, to: SystemTime) -> (u32, u32) {
+        let changes = self.timeline.get(key).map(Vec::as_slice).unwrap_or_default();
+        let (mut out, mut down) = (0f64, 0f64);
+        let mut phase = before;
+        let mut at = from;
+        let mut tally = |phase: Phase, a: SystemTime, b: SystemTime| {
+            let secs = b.duration_since(a).map(|d| d.as_secs_f64()).unwrap_or(0.0);
+            match phase {
+                Phase::OutOfService => out += secs,
+                Phase::Down => down += secs,
+                Phase::Up => {}
+            }
+        };
+        for &(t, p) in changes {
+            if t <= from {
+                phase = p;
+                continue;
+            }
+            if t >= to {
+                break;
+            }
+            tally(phase, at, t);
+            phase = p;
+            at = t;
+        }
+        tally(phase, at, to);
+        (out.round() as u32, down.round() as u32)
+    }
+
+    fn record(&mut self, key: String, phase: Phase) {
+        let line = self.timeline.entry(key).or_default();
+        if line.last().map(|(_, p)| *p) != Some(phase) {
+            line.push((SystemTime::now(), phase));
+            // Bounded: a day of changes every second is more than PM reads.
+            if line.len() > 100_000 {
+                line.drain(..50_000);
+            }
+        }
+    }
+}
+
+fn user_network(kind: Option<&InterfaceKind>) -> bool {
+    matches!(kind, Some(InterfaceKind::Csui | InterfaceKind::UserNetworkKind))
+}
+
+impl Domain {
+    /// An interface's oper-status now, applying its admin-state to the
+    /// backend first.
+    fn interface_status(&self, name: &str, admin: Option<AdminState>) -> OperStatus {
+        self.backend.set_interface_enabled(name, admin != Some(AdminState::Locked));
+        if self.backend.interface_up(name) {
+            OperStatus::Up
+        } else {
+            OperStatus::Down
+        }
+    }
+
+    fn interface_oper(obs: &Observed, backend_up: impl Fn(&str) -> bool, name: &str) -> OperStatus {
+        match obs.ifaces.get(name) {
+            Some((s, _)) => *s,
+            None if backend_up(name) => OperStatus::Up,
+            None => OperStatus::Down,
+        }
+    }
+
+    /// A cSC's status from its configuration and the interfaces' status.
+    fn csc_status(&self, obs: &Observed, c: &Csc) -> CscSeen {
+        let set_up = self.backend.csc_set_up(&c.csc_id.0);
+        let endpoints: Vec<(String, String)> =
+            c.endpoint.values().map(|e| (e.interface.0.clone(), e.csctp.0.clone())).collect();
+        let up = endpoints
+            .iter()
+            .filter(|(i, _)| Self::interface_oper(obs, |n| self.backend.interface_up(n), i) == OperStatus::Up)
+            .count();
+        let n = endpoints.len();
+        let oper = if !set_up || c.admin_state == Some(AdminState::Locked) {
+            OperStatus::Down
+        } else if up == n {
+            OperStatus::Up
+        } else if n > 2 && up >= 2 {
+            OperStatus::Degraded
+        } else {
+            OperStatus::Down
+        };
+        let ever = obs.cscs.get(&c.csc_id.0).is_some_and(|s| s.ever_set_up);
+        CscSeen {
+            oper,
+            since: now(),
+            set_up,
+            ever_set_up: ever || set_up,
+            endpoints,
+            up_endpoints: u32::try_from(up).unwrap_or(u32::MAX),
+        }
+    }
+
+    /// Recomputes the objects of `scope` (and the cSCs on recomputed
+    /// interfaces) against `running`, announcing every change.
+    pub(super) fn refresh(&self, running: &Snapshot, scope: Scope) {
+        if let Err(e) = self.try_refresh(running, scope) {
+            tracing::warn!("OCC operational state: {e}");
+        }
+    }
+
+    fn try_refresh(&self, running: &Snapshot, mut scope: Scope) -> Result<(), rt::Error> {
+        let tree = running.tree();
+        let ifaces: Vec<(String, Option<Interface>)> = if scope.all {
+            let data = occ_interfaces::Data::from_tree_at(tree, Interface::SCHEMA_PATH)?;
+            data.interfaces.interface.into_iter().map(|(k, v)| (k.0, Some(v))).collect()
+        } else {
+            let mut out = Vec::new();
+            for name in &scope.ifaces {
+                let id = OccId(name.clone());
+                let data = occ_interfaces::Data::from_tree_at(tree, &interfaces().interface(id.clone()).0)?;
+                out.push((name.clone(), data.interfaces.interface.get(&id).cloned()));
+            }
+            out
+        };
+        let mut obs = self.observed();
+        let mut changed_ifaces = HashSet::new();
+        for (name, cfg) in ifaces {
+            let Some(cfg) = cfg else {
+                obs.ifaces.remove(&name);
+                changed_ifaces.insert(name);
+                continue;
+            };
+            let mut admin = cfg.admin_state;
+            if admin.is_none() {
+                admin = Some(AdminState::Unlocked);
+            }
+            let oper = self.interface_status(&name, admin);
+            let old = obs.ifaces.get(&name).map(|(s, _)| *s);
+            if old != Some(oper) {
+                obs.ifaces.insert(name.clone(), (oper, now()));
+                obs.record(
+                    format!("if:{name}"),
+                    if oper == OperStatus::Up { Phase::Up } else { Phase::Down },
+                );
+                changed_ifaces.insert(name.clone());
+            }
+            if let Some(old) = old.filter(|o| *o != oper) {
+                let reason = if admin == Some(AdminState::Locked) {
+                    "admin-state locked"
+                } else if oper == OperStatus::Up {
+                    "link up"
+                } else {
+                    "link down"
+                };
+                let n = InterfaceOperStatusChange {
+                    name: Some(OccId(name.clone())),
+                    old_status: Some(old),
+                    new_status: Some(oper),
+                    reason: Some(reason.into()),
+                };
+                self.announce("interface-oper-status-change", n.to_xml(self.ctx, ""));
+            }
+        }
+        // cSCs: the ones named, and the ones with an endpoint on an
+        // interface that changed.
+        for (id, seen) in &obs.cscs {
+            if seen.endpoints.iter().any(|(i, _)| changed_ifaces.contains(i)) {
+                scope.cscs.insert(id.clone());
+            }
+        }
+        let cscs: Vec<(String, Option<Csc>)> = if scope.all {
+            let data = occ_connections::Data::from_tree_at(tree, Csc::SCHEMA_PATH)?;
+            data.connections.csc.into_iter().map(|(k, v)| (k.0, Some(v))).collect()
+        } else {
+            let mut out = Vec::new();
+            for id in &scope.cscs {
+                let key = OccId(id.clone());
+                let data = occ_connections::Data::from_tree_at(tree, &connections().csc(key.clone()).0)?;
+                out.push((id.clone(), data.connections.csc.get(&key).cloned()));
+            }
+            out
+        };
+        for (id, cfg) in cscs {
+            let Some(cfg) = cfg else {
+                obs.cscs.remove(&id);
+                self.backend.deactivate_csc(&id);
+                continue;
+            };
+            let mut new = self.csc_status(&obs, &cfg);
+            let phase = match (new.set_up, new.oper) {
+                (false, _) => Phase::OutOfService,
+                (true, OperStatus::Up | OperStatus::Degraded) => Phase::Up,
+                (true, _) => Phase::Down,
+            };
+            obs.record(format!("csc:{id}"), phase);
+            match obs.cscs.get(&id) {
+                Some(old) if old.oper == new.oper => new.since = old.since.clone(),
+                Some(old) => {
+                    let n = occ_connections::CscOperStatusChange {
+                        csc_id: Some(OccId(id.clone())),
+                        old_status: Some(old.oper),
+                        new_status: Some(new.oper),
+                        affected_endpoint: cfg
+                            .endpoint
+                            .values()
+                            .filter(|e| {
+                                Self::interface_oper(&obs, |n| self.backend.interface_up(n), &e.interface.0)
+                                    != OperStatus::Up
+                            })
+                            .map(|e| format!("{}/{}", e.interface.0, e.csctp.0))
+                            .collect(),
+                    };
+                    self.announce("csc-oper-status-change", n.to_xml(self.ctx, ""));
+                }
+                None => {}
+            }
+            obs.cscs.insert(id, new);
+        }
+        Ok(())
+    }
+
+    /// The oper-status of a cSC as last computed (down when never).
+    pub(super) fn csc_oper(&self, id: &str) -> OperStatus {
+        self.observed().cscs.get(id).map_or(OperStatus::Down, |s| s.oper)
+    }
+
+    /// The `state` of every configured interface.
+    pub(super) fn interfaces_state(&self, running: &Snapshot) -> Result<occ_interfaces::Data, rt::Error> {
+        let xpath = format!("{} | {}", Interface::PATH_NAME, Interface::PATH_KIND);
+        let config = occ_interfaces::Data::from_tree_at(running.tree(), &xpath)?;
+        let obs = self.observed();
+        let mut out = occ_interfaces::Data::default();
+        for (name, cfg) in &config.interfaces.interface {
+            let mut entry = Interface::new(name.clone());
+            entry.demarcation_model = Some(if user_network(cfg.kind.as_ref()) {
+                interface::DemarcationModel::UniLike
+            } else {
+                interface::DemarcationModel::EnniLike
+            });
+            let (oper, since) = match obs.ifaces.get(&name.0) {
+                Some((s, t)) => (*s, Some(t.clone())),
+                None => (Self::interface_oper(&obs, |n| self.backend.interface_up(n), &name.0), None),
+            };
+            entry.state = interface::State {
+                oper_status: Some(oper),
+                last_change: since,
+                counters: self.backend.counters(&name.0),
+            };
+            out.interfaces.interface.insert(name.clone(), entry);
+        }
+        Ok(out)
+    }
+
+    /// The `state` of every configured cSC and of its endpoints.
+    pub(super) fn cscs_state(&self, running: &Snapshot) -> Result<occ_connections::Data, rt::Error> {
+        let xpath = format!("{} | {}", Csc::PATH_CSC_ID, Csc::PATH_ENDPOINT);
+        let config = occ_connections::Data::from_tree_at(running.tree(), &xpath)?;
+        let obs = self.observed();
+        let mut out = occ_connections::Data::default();
+        for (id, cfg) in &config.connections.csc {
+            let mut entry = Csc::new(id.clone());
+            for (k, ep) in &cfg.endpoint {
+                let mut e = csc::Endpoint::new(ep.interface.clone(), ep.csctp.clone());
+                e.state.oper_status =
+                    Some(Self::interface_oper(&obs, |n| self.backend.interface_up(n), &ep.interface.0));
+                entry.endpoint.insert(k.clone(), e);
+            }
+            let seen = obs.cscs.get(&id.0);
+            entry.state = csc::State {
+                oper_status: Some(seen.map_or(OperStatus::Down, |s| s.oper)),
+                service_state: Some(match seen {
+                    Some(s) if s.set_up => csc::state::ServiceState::Active,
+                    Some(s) if s.ever_set_up => csc::state::ServiceState::Inactive,
+                    _ => csc::state::ServiceState::Pending,
+                }),
+                operational_endpoints: Some(seen.map_or(0, |s| s.up_endpoints)),
+                last_change: seen.map(|s| s.since.clone()),
+            };
+            out.connections.csc.insert(id.clone(), entry);
+        }
+        Ok(out)
+    }
+
+    /// `reset-counters` on an interface.
+    pub(super) fn reset_counters(
+        &self,
+        call: &crate::netconf::RpcCall<'_>,
+    ) -> Result<String, crate::error::Errors> {
+        use occ_interfaces::interfaces::interface::reset_counters;
+        let at = reset_counters::Parents::from_tree(call.input).map_err(super::internal)?;
+        self.backend.reset_counters(&at.interface.0);
+        let out = reset_counters::Output { reset_at: Some(now()) };
+        out.reply_xml(self.ctx, call.input, Some(self.ds.running().tree())).map_err(super::internal)
+    }
+}
+
+/// The domain's part in commits: recompute what a commit of running
+/// touched.
+pub(super) struct Commits(pub std::sync::Arc<Domain>);
+
+impl Hook for Commits {
+    fn name(&self) -> &str {
+        "occ"
+    }
+
+    fn apply(&self, view: &CommitView) {
+        const IFACES: &str = "/occ-interfaces:interfaces";
+        const CSCS: &str = "/occ-connections:connections";
+        let if_list = format!("{IFACES}/interface");
+        let csc_list = format!("{CSCS}/csc");
+        let pm_list = format!("{}/pm-session", occ_oam::oam().0);
+        let mut scope = Scope::default();
+        for ch in view.changes.iter() {
+            let path = ch.path();
+            if path == IFACES || path == CSCS || path == if_list || path == csc_list {
+                scope.all = true;
+            } else if let Some(k) = entry_key(path, &if_list) {
+                scope.ifaces.insert(k);
+            } else if let Some(k) = entry_key(path, &csc_list) {
+                scope.cscs.insert(k);
+            } else if let Some(k) = entry_key(path, &pm_list) {
+                let whole = path.ends_with(']');
+                match ch {
+                    Change::Created { .. } if whole => self.0.pm_session_created(&k),
+                    Change::Deleted { .. } if whole => self.0.pm_session_deleted(&k),
+                    _ => {}
+                }
+            }
+        }
+        if scope.all || !scope.ifaces.is_empty() || !scope.cscs.is_empty() {
+            self.0.refresh(&view.config, scope);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    #[test]
+    fn keys_of_change_paths() {
+        let p = "/occ-interfaces:interfaces/interface";
+        assert_eq!(
+            entry_key("/occ-interfaces:interfaces/interface[name='a-1']/admin-state", p),
+            Some("a-1".into())
+        );
+        assert_eq!(entry_key("/occ-interfaces:interfaces/interface[name=\"x\"]", p), Some("x".into()));
+        assert_eq!(entry_key("/occ-interfaces:interfaces", p), None);
+        assert_eq!(entry_key("/occ-connections:connections/csc[csc-id='c']", p), None);
+    }
+
+    #[test]
+    fn phases_add_up() {
+        let t0 = SystemTime::UNIX_EPOCH + Duration::from_secs(1000);
+        let s = |n| t0 + Duration::from_secs(n);
+        let mut o = Observed::default();
+        o.timeline.insert("csc:a".into(), vec![(s(10), Phase::Up), (s(40), Phase::Down), (s(70), Phase::Up)]);
+        // 0..10 out of service, 40..70 down.
+        assert_eq!(o.phases("csc:a", Phase::OutOfService, s(0), s(100)), (10, 30));
+        assert_eq!(o.phases("csc:a", Phase::OutOfService, s(50), s(60)), (0, 10));
+        assert_eq!(o.phases("csc:a", Phase::OutOfService, s(80), s(90)), (0, 0));
+        assert_eq!(o.phases("if:b", Phase::Up, s(0), s(90)), (0, 0));
+    }
+}
