@@ -111,3 +111,65 @@ fn ncclient_and_netconf_console2_against_occd() {
     let (status, log) = server.stop("TERM");
     assert!(status.success(), "{log:?}");
 }
+
+/// The README's OCC walkthrough, as written: `examples/occ-walkthrough.py`
+/// (ncclient) and `examples/occ-walkthrough.sh` (curl), each on a fresh
+/// server configured like `examples/occ-demo.toml` (free ports, 1 s PM
+/// intervals).
+#[test]
+fn occ_walkthrough_with_ncclient_and_curl() {
+    let python = venv_bin("python");
+    for script in ["py", "sh"] {
+        let dir = tempfile::tempdir().unwrap();
+        let demo = std::fs::read_to_string(root().join("examples/occ-demo.toml")).unwrap();
+        let cfg = demo
+            .replace("./occd-demo-data", "data")
+            .replace("127.0.0.1:8830", "127.0.0.1:0")
+            .replace("127.0.0.1:8443", "127.0.0.1:0")
+            .replace("pm-interval-seconds = 5", "pm-interval-seconds = 1");
+        assert!(cfg.contains("pm-interval-seconds = 1") && cfg.contains("password-hash = \"$0$demo\""), "{cfg}");
+        let cfg = write(dir.path(), "occd.toml", &cfg);
+        let server = Server::start(&["-c", &cfg]).unwrap_or_else(|o| panic!("serve failed: {}", o.all()));
+        let (ok, out) = if script == "py" {
+            let port = netconf_port(&server);
+            run(&python, &[&root().join("examples/occ-walkthrough.py").display().to_string(), "127.0.0.1", &port])
+        } else {
+            let line = server.log.iter().find(|l| l.contains("RESTCONF listening on")).expect("listen line");
+            let url = line.rsplit("listening on ").next().unwrap().trim().trim_end_matches("/restconf");
+            run(&root().join("examples/occ-walkthrough.sh"), &[url])
+        };
+        assert!(ok, "walkthrough.{script} failed:\n{out}");
+        let expected: &[&str] = if script == "py" {
+            &[
+                "lifecycle-state: active",
+                "received 10",
+                "notification: csc-oper-status-change",
+                "csc-001 oper-status: down operational-endpoints: 1",
+                "loopback now: sent 5 received 0",
+                "notification: sla-violation",
+                "compliant: false",
+                "empty window refused: operation-failed no-measurements",
+                "terminate: lifecycle-state terminated",
+                "refused: operation-failed invalid-state-transition",
+                "done",
+            ]
+        } else {
+            &[
+                "\"lifecycle-state\": \"designed\"",
+                "{\"occ-services:output\":{\"lifecycle-state\":\"active\"}}",
+                "\"occ-interfaces:oper-status\": \"down\"",
+                "\"operational-endpoints\": 1",
+                "{\"occ-oam:output\":{\"received\":0,\"sent\":5}}",
+                "\"compliant\":false",
+                "\"error-app-tag\":\"no-measurements\"",
+                "{\"occ-services:output\":{\"lifecycle-state\":\"terminated\"}}",
+                "\"error-app-tag\":\"invalid-state-transition\"",
+            ]
+        };
+        for e in expected {
+            assert!(out.contains(e), "walkthrough.{script}: missing `{e}` in:\n{out}");
+        }
+        let (status, log) = server.stop("TERM");
+        assert!(status.success(), "{log:?}");
+    }
+}
