@@ -127,12 +127,18 @@ fn occ_walkthrough_with_ncclient_and_curl() {
             .replace("127.0.0.1:8830", "127.0.0.1:0")
             .replace("127.0.0.1:8443", "127.0.0.1:0")
             .replace("pm-interval-seconds = 5", "pm-interval-seconds = 1");
-        assert!(cfg.contains("pm-interval-seconds = 1") && cfg.contains("password-hash = \"$0$demo\""), "{cfg}");
+        assert!(
+            cfg.contains("pm-interval-seconds = 1") && cfg.contains("password-hash = \"$0$demo\""),
+            "{cfg}"
+        );
         let cfg = write(dir.path(), "occd.toml", &cfg);
         let server = Server::start(&["-c", &cfg]).unwrap_or_else(|o| panic!("serve failed: {}", o.all()));
         let (ok, out) = if script == "py" {
             let port = netconf_port(&server);
-            run(&python, &[&root().join("examples/occ-walkthrough.py").display().to_string(), "127.0.0.1", &port])
+            run(
+                &python,
+                &[&root().join("examples/occ-walkthrough.py").display().to_string(), "127.0.0.1", &port],
+            )
         } else {
             let line = server.log.iter().find(|l| l.contains("RESTCONF listening on")).expect("listen line");
             let url = line.rsplit("listening on ").next().unwrap().trim().trim_end_matches("/restconf");

@@ -48,6 +48,8 @@ pub(super) enum Phase {
 pub(super) struct Observed {
     ifaces: HashMap<String, (OperStatus, DateAndTime)>,
     cscs: HashMap<String, CscSeen>,
+    /// The cSCs with an endpoint on each interface.
+    by_iface: HashMap<String, HashSet<String>>,
     /// Phase changes per object (`csc:ID`, `if:NAME`), oldest first.
     timeline: HashMap<String, Vec<(SystemTime, Phase)>>,
 }
@@ -145,7 +147,7 @@ impl Domain {
     }
 
     /// A cSC's status from its configuration and the interfaces' status.
-    fn csc_status(&self, obs: &Observed, c: &Csc) -> CscSeen {
+    fn csc_status(&self, obs: &Observed, old: Option<&CscSeen>, c: &Csc) -> CscSeen {
         let set_up = self.backend.csc_set_up(&c.csc_id.0);
         let endpoints: Vec<(String, String)> =
             c.endpoint.values().map(|e| (e.interface.0.clone(), e.csctp.0.clone())).collect();
@@ -163,7 +165,7 @@ impl Domain {
         } else {
             OperStatus::Down
         };
-        let ever = obs.cscs.get(&c.csc_id.0).is_some_and(|s| s.ever_set_up);
+        let ever = old.is_some_and(|s| s.ever_set_up);
         CscSeen {
             oper,
             since: now(),
@@ -237,10 +239,8 @@ impl Domain {
         }
         // cSCs: the ones named, and the ones with an endpoint on an
         // interface that changed.
-        for (id, seen) in &obs.cscs {
-            if seen.endpoints.iter().any(|(i, _)| changed_ifaces.contains(i)) {
-                scope.cscs.insert(id.clone());
-            }
+        for i in &changed_ifaces {
+            scope.cscs.extend(obs.by_iface.get(i).into_iter().flatten().cloned());
         }
         let cscs: Vec<(String, Option<Csc>)> = if scope.all {
             let data = occ_connections::Data::from_tree_at(tree, Csc::SCHEMA_PATH)?;
@@ -255,19 +255,26 @@ impl Domain {
             out
         };
         for (id, cfg) in cscs {
+            let old = obs.cscs.remove(&id);
+            if let Some(old) = &old {
+                for (i, _) in &old.endpoints {
+                    if let Some(set) = obs.by_iface.get_mut(i) {
+                        set.remove(&id);
+                    }
+                }
+            }
             let Some(cfg) = cfg else {
-                obs.cscs.remove(&id);
                 self.backend.deactivate_csc(&id);
                 continue;
             };
-            let mut new = self.csc_status(&obs, &cfg);
+            let mut new = self.csc_status(&obs, old.as_ref(), &cfg);
             let phase = match (new.set_up, new.oper) {
                 (false, _) => Phase::OutOfService,
                 (true, OperStatus::Up | OperStatus::Degraded) => Phase::Up,
                 (true, _) => Phase::Down,
             };
             obs.record(format!("csc:{id}"), phase);
-            match obs.cscs.get(&id) {
+            match &old {
                 Some(old) if old.oper == new.oper => new.since = old.since.clone(),
                 Some(old) => {
                     let n = occ_connections::CscOperStatusChange {
@@ -287,6 +294,9 @@ impl Domain {
                     self.announce("csc-oper-status-change", n.to_xml(self.ctx, ""));
                 }
                 None => {}
+            }
+            for (i, _) in &new.endpoints {
+                obs.by_iface.entry(i.clone()).or_default().insert(id.clone());
             }
             obs.cscs.insert(id, new);
         }

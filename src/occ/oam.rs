@@ -22,7 +22,7 @@ use crate::model::occ_oam::{self, compute_sla_report as report, PmThresholdCross
 use crate::model::occ_services;
 use crate::model::occ_services::cloud_services::sla_profiles::sla_profile::{objective, Objective};
 use crate::model::occ_services::cloud_services::sla_profiles::SlaProfile;
-use crate::model::occ_services::cloud_services::Service;
+use crate::model::occ_services::cloud_services::{Service, SlaProfiles};
 use crate::model::rt::{self, Decimal64, Document as _, Operation as _};
 use crate::model::typedefs::{DateAndTime, MepId, OccId, PmMetricSet, ServiceLifecycleState};
 use crate::netconf::RpcCall;
@@ -173,12 +173,25 @@ impl Domain {
         pm.above.retain(|(s, _)| s != id);
     }
 
+    /// The PM sessions and the MEGs they use (only those: the clock reads
+    /// this every tick).
     fn pm_config(running: &Snapshot) -> Result<PmConfig, rt::Error> {
-        let data = occ_oam::Data::from_tree_at(running.tree(), &occ_oam::oam().0)?;
-        Ok(PmConfig {
-            megs: data.oam.meg.into_iter().collect(),
-            sessions: data.oam.pm_session.into_values().collect(),
-        })
+        let data = occ_oam::Data::from_tree_at(running.tree(), PmSession::SCHEMA_PATH)?;
+        let sessions: Vec<PmSession> = data.oam.pm_session.into_values().collect();
+        let mut megs = HashMap::new();
+        for id in sessions.iter().filter_map(|s| s.meg.as_ref()) {
+            if !megs.contains_key(id) {
+                let m = occ_oam::Data::from_tree_at(running.tree(), &occ_oam::oam().meg(id.clone()).0)?;
+                megs.extend(m.oam.meg);
+            }
+        }
+        Ok(PmConfig { megs, sessions })
+    }
+
+    /// The services on cSC `csc` and the SLA profiles.
+    fn services_on(running: &Snapshot, csc: &OccId) -> Result<occ_services::Data, rt::Error> {
+        let xpath = format!("{}[csc='{}'] | {}", Service::SCHEMA_PATH, csc.0, SlaProfiles::SCHEMA_PATH);
+        occ_services::Data::from_tree_at(running.tree(), &xpath)
     }
 
     fn timing(&self, pm: &mut PmState, s: &PmSession) -> Timing {
@@ -268,7 +281,7 @@ impl Domain {
         if cfg.sessions.is_empty() {
             return Ok(());
         }
-        let svc_data = occ_services::Data::from_tree_at(running.tree(), &occ_services::cloud_services().0)?;
+        let mut on_csc: HashMap<OccId, occ_services::Data> = HashMap::new();
         let now = SystemTime::now();
         for s in &cfg.sessions {
             let Some((csc, key, before)) = Self::monitored(s.meg.as_ref().and_then(|m| cfg.megs.get(m)))
@@ -288,7 +301,12 @@ impl Domain {
                 self.check_thresholds(s, &iv);
                 if iv.suspect != Some(true) {
                     if let Some(csc) = &csc {
-                        self.check_sla(&svc_data, s, csc, &iv);
+                        if !on_csc.contains_key(csc) {
+                            on_csc.insert(csc.clone(), Self::services_on(&running, csc)?);
+                        }
+                        if let Some(svc) = on_csc.get(csc) {
+                            self.check_sla(svc, s, csc, &iv);
+                        }
                     }
                 }
             }
@@ -362,26 +380,24 @@ impl Domain {
         let mut input = report::Input::from_tree(call.input).map_err(internal)?;
         input.apply_defaults();
         let running = self.ds.running();
-        let svc_data = occ_services::Data::from_tree_at(running.tree(), &occ_services::cloud_services().0)
-            .map_err(internal)?;
-        let services = &svc_data.cloud_services.service;
-        let (cscs, profile, subject_path): (Vec<OccId>, Option<OccId>, String) = match &input.subject {
+        let (svc_data, cscs, profile, subject_path) = match &input.subject {
             Some(report::input::Subject::Service(s)) => {
                 let id =
                     s.service_id.clone().ok_or_else(|| Errors::from(Error::missing_element("service-id")))?;
                 let path = occ_services::cloud_services().service(id.clone()).0;
-                let svc = services.get(&id).ok_or_else(|| {
+                let xpath = format!("{path} | {}", SlaProfiles::SCHEMA_PATH);
+                let data = occ_services::Data::from_tree_at(running.tree(), &xpath).map_err(internal)?;
+                let svc = data.cloud_services.service.get(&id).ok_or_else(|| {
                     failed(format!("service {} does not exist", id.0), "service-not-found", path.clone())
                 })?;
-                (svc.csc.clone(), svc.sla_profile.clone(), path)
+                let (cscs, profile) = (svc.csc.clone(), svc.sla_profile.clone());
+                (data, cscs, profile, path)
             }
             Some(report::input::Subject::Csc(c)) => {
                 let id = c.csc_id.clone().ok_or_else(|| Errors::from(Error::missing_element("csc-id")))?;
-                let profile = services
-                    .values()
-                    .filter(|s: &&Service| s.csc.contains(&id))
-                    .find_map(|s| s.sla_profile.clone());
-                (vec![id.clone()], profile, crate::model::occ_connections::connections().csc(id).0)
+                let data = Self::services_on(&running, &id).map_err(internal)?;
+                let profile = data.cloud_services.service.values().find_map(|s| s.sla_profile.clone());
+                (data, vec![id.clone()], profile, crate::model::occ_connections::connections().csc(id).0)
             }
             None => return Err(Errors::from(Error::missing_element("service-id"))),
         };
