@@ -122,6 +122,28 @@ impl Observed {
     }
 }
 
+/// Entries of one list keyed by an occ-id, each with its configuration
+/// (`None`: no longer configured): every entry when `all` (the list's
+/// path), else those `named`, each read through `path`.
+fn entries<D: rt::Document, T: Clone>(
+    tree: &yang3::data::DataTree<'_>,
+    all: Option<&str>,
+    named: &HashSet<String>,
+    path: impl Fn(OccId) -> String,
+    list: impl Fn(D) -> rt::IndexMap<OccId, T>,
+) -> Result<Vec<(String, Option<T>)>, rt::Error> {
+    if let Some(all) = all {
+        return Ok(list(D::from_tree_at(tree, all)?).into_iter().map(|(k, v)| (k.0, Some(v))).collect());
+    }
+    let mut out = Vec::new();
+    for name in named {
+        let key = OccId(name.clone());
+        let found = list(D::from_tree_at(tree, &path(key.clone()))?).get(&key).cloned();
+        out.push((name.clone(), found));
+    }
+    Ok(out)
+}
+
 fn user_network(kind: Option<&InterfaceKind>) -> bool {
     matches!(kind, Some(InterfaceKind::Csui | InterfaceKind::UserNetworkKind))
 }
@@ -186,18 +208,13 @@ impl Domain {
 
     fn try_refresh(&self, running: &Snapshot, mut scope: Scope) -> Result<(), rt::Error> {
         let tree = running.tree();
-        let ifaces: Vec<(String, Option<Interface>)> = if scope.all {
-            let data = occ_interfaces::Data::from_tree_at(tree, Interface::SCHEMA_PATH)?;
-            data.interfaces.interface.into_iter().map(|(k, v)| (k.0, Some(v))).collect()
-        } else {
-            let mut out = Vec::new();
-            for name in &scope.ifaces {
-                let id = OccId(name.clone());
-                let data = occ_interfaces::Data::from_tree_at(tree, &interfaces().interface(id.clone()).0)?;
-                out.push((name.clone(), data.interfaces.interface.get(&id).cloned()));
-            }
-            out
-        };
+        let ifaces = entries(
+            tree,
+            scope.all.then_some(Interface::SCHEMA_PATH),
+            &scope.ifaces,
+            |k| interfaces().interface(k).0,
+            |d: occ_interfaces::Data| d.interfaces.interface,
+        )?;
         let mut obs = self.observed();
         let mut changed_ifaces = HashSet::new();
         for (name, cfg) in ifaces {
@@ -242,18 +259,10 @@ impl Domain {
         for i in &changed_ifaces {
             scope.cscs.extend(obs.by_iface.get(i).into_iter().flatten().cloned());
         }
-        let cscs: Vec<(String, Option<Csc>)> = if scope.all {
-            let data = occ_connections::Data::from_tree_at(tree, Csc::SCHEMA_PATH)?;
-            data.connections.csc.into_iter().map(|(k, v)| (k.0, Some(v))).collect()
-        } else {
-            let mut out = Vec::new();
-            for id in &scope.cscs {
-                let key = OccId(id.clone());
-                let data = occ_connections::Data::from_tree_at(tree, &connections().csc(key.clone()).0)?;
-                out.push((id.clone(), data.connections.csc.get(&key).cloned()));
-            }
-            out
-        };
+        let cscs =
+            entries(tree, scope.all.then_some(Csc::SCHEMA_PATH), &scope.cscs, |k| connections().csc(k).0, {
+                |d: occ_connections::Data| d.connections.csc
+            })?;
         for (id, cfg) in cscs {
             let old = obs.cscs.remove(&id);
             if let Some(old) = &old {
