@@ -319,7 +319,8 @@ impl Domain {
 
     /// The `state` of every configured interface.
     pub(super) fn interfaces_state(&self, running: &Snapshot) -> Result<occ_interfaces::Data, rt::Error> {
-        let xpath = format!("{} | {}", Interface::PATH_NAME, Interface::PATH_KIND);
+        use interface::occ_connections_csctps::Csctp;
+        let xpath = format!("{} | {} | {}", Interface::PATH_NAME, Interface::PATH_KIND, Csctp::PATH_CSCTP_ID);
         let config = occ_interfaces::Data::from_tree_at(running.tree(), &xpath)?;
         let obs = self.observed();
         let mut out = occ_interfaces::Data::default();
@@ -339,6 +340,12 @@ impl Domain {
                 last_change: since,
                 counters: self.backend.counters(&name.0),
             };
+            // A cSC termination point is as up as its interface.
+            for id in cfg.occ_connections_csctps.csctp.keys() {
+                let mut tp = Csctp::new(id.clone());
+                tp.state.oper_status = Some(oper);
+                entry.occ_connections_csctps.csctp.insert(id.clone(), tp);
+            }
             out.interfaces.interface.insert(name.clone(), entry);
         }
         Ok(out)
@@ -346,7 +353,7 @@ impl Domain {
 
     /// The `state` of every configured cSC and of its endpoints.
     pub(super) fn cscs_state(&self, running: &Snapshot) -> Result<occ_connections::Data, rt::Error> {
-        let xpath = format!("{} | {}", Csc::PATH_CSC_ID, Csc::PATH_ENDPOINT);
+        let xpath = format!("{} | {} | {}", Csc::PATH_CSC_ID, Csc::PATH_ENDPOINT, Csc::PATH_SEGMENT);
         let config = occ_connections::Data::from_tree_at(running.tree(), &xpath)?;
         let obs = self.observed();
         let mut out = occ_connections::Data::default();
@@ -359,6 +366,24 @@ impl Domain {
                 entry.endpoint.insert(k.clone(), e);
             }
             let seen = obs.cscs.get(&id.0);
+            // A segment is up when the cSC is set up and both its ends'
+            // interfaces are up.
+            let set_up = seen.is_some_and(|s| s.set_up);
+            for (k, seg) in &cfg.segment {
+                let up = |i: &Option<OccId>| {
+                    i.as_ref().is_some_and(|i| {
+                        Self::interface_oper(&obs, |n| self.backend.interface_up(n), &i.0) == OperStatus::Up
+                    })
+                };
+                let mut sg = csc::Segment::new(k.clone());
+                sg.state.oper_status =
+                    Some(if set_up && up(&seg.a_end.interface) && up(&seg.z_end.interface) {
+                        OperStatus::Up
+                    } else {
+                        OperStatus::Down
+                    });
+                entry.segment.insert(k.clone(), sg);
+            }
             entry.state = csc::State {
                 oper_status: Some(seen.map_or(OperStatus::Down, |s| s.oper)),
                 service_state: Some(match seen {
