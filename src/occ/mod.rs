@@ -28,7 +28,7 @@ use crate::model::occ_services::service_state_change::Cause;
 use crate::model::occ_services::{self, activate_cloud_service, cloud_services, deactivate_cloud_service};
 use crate::model::rt::{self, Document as _, Operation as _, Value as _};
 use crate::model::typedefs::{DateAndTime, OccId, OperStatus, ServiceLifecycleState as State};
-use crate::model::{occ_actors, occ_connections, occ_interfaces, occ_lso, occ_oam, AllData};
+use crate::model::{occ_connections, occ_interfaces, occ_lso, occ_oam, AllData};
 use crate::netconf::{RpcCall, RpcHandler, Server};
 use crate::notify::Bus;
 use backend::Backend;
@@ -400,39 +400,6 @@ impl Domain {
     }
 }
 
-impl Domain {
-    /// Each actor's `service-summary`: the services it consumes (as cSU)
-    /// and provides (as cSP).
-    fn actors_state(&self, running: &Snapshot) -> Result<occ_actors::Data, rt::Error> {
-        use cloud_services::Service;
-        use occ_actors::actors::Actor;
-        let actors = occ_actors::Data::from_tree_at(running.tree(), Actor::PATH_ACTOR_ID)?;
-        if actors.actors.actor.is_empty() {
-            return Ok(occ_actors::Data::default());
-        }
-        let xpath = format!("{} | {} | {}", Service::PATH_SERVICE_ID, Service::PATH_CSU, Service::PATH_CSP);
-        let services = occ_services::Data::from_tree_at(running.tree(), &xpath)?;
-        let mut counts: HashMap<&str, (u32, u32)> = HashMap::new();
-        for s in services.cloud_services.service.values() {
-            if let Some(c) = &s.csu {
-                counts.entry(c.0.as_str()).or_default().0 += 1;
-            }
-            if let Some(p) = &s.csp {
-                counts.entry(p.0.as_str()).or_default().1 += 1;
-            }
-        }
-        let mut out = occ_actors::Data::default();
-        for id in actors.actors.actor.keys() {
-            let (consumed, provided) = counts.get(id.0.as_str()).copied().unwrap_or_default();
-            let mut a = Actor::new(id.clone());
-            a.occ_services_service_summary.services_consumed = Some(consumed);
-            a.occ_services_service_summary.services_provided = Some(provided);
-            out.actors.actor.insert(id.clone(), a);
-        }
-        Ok(out)
-    }
-}
-
 impl StateProvider for Domain {
     fn name(&self) -> &str {
         "occ"
@@ -443,7 +410,6 @@ impl StateProvider for Domain {
         let running = self.ds.running();
         let all = AllData {
             occ_services: self.services_state(&running).map_err(failed)?,
-            occ_actors: self.actors_state(&running).map_err(failed)?,
             occ_interfaces: self.interfaces_state(&running).map_err(failed)?,
             occ_connections: self.cscs_state(&running).map_err(failed)?,
             occ_oam: self.pm_state_data(&running).map_err(failed)?,
@@ -455,7 +421,6 @@ impl StateProvider for Domain {
             && all.occ_connections.connections.csc.is_empty()
             && all.occ_oam.oam.pm_session.is_empty()
             && all.occ_lso.lso.service_order.is_empty()
-            && all.occ_actors.actors.actor.is_empty()
         {
             return Ok(None);
         }
