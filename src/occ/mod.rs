@@ -230,6 +230,14 @@ impl Domain {
         })
     }
 
+    /// The services on cSC `csc` (an XPath lookup, not a scan) and the SLA
+    /// profiles.
+    fn services_on(running: &Snapshot, csc: &OccId) -> Result<occ_services::Data, rt::Error> {
+        use cloud_services::{Service, SlaProfiles};
+        let xpath = format!("{}[csc='{}'] | {}", Service::SCHEMA_PATH, csc.0, SlaProfiles::SCHEMA_PATH);
+        occ_services::Data::from_tree_at(running.tree(), &xpath)
+    }
+
     fn refused(id: &OccId, from: State, what: &str) -> Errors {
         Errors::from(
             Error::operation_failed(format!("service {} is {}: it cannot be {what}", id.0, from.to_text()))
@@ -321,18 +329,17 @@ impl Domain {
         }
         if from == State::Active {
             // A cSC shared with another active service stays up.
-            let others: Vec<String> = records
-                .iter()
-                .filter(|(k, r)| *k != &id.0 && r.state == State::Active)
-                .map(|(k, _)| k.clone())
-                .collect();
-            let mut shared = std::collections::HashSet::new();
-            for o in others {
-                if let Ok(s) = Self::service(&running, &OccId(o)) {
-                    shared.extend(s.csc);
+            let mut release = Vec::new();
+            for c in &svc.csc {
+                let on = Self::services_on(&running, c).map_err(internal)?;
+                let shared = on.cloud_services.service.keys().any(|other| {
+                    other != id && records.get(&other.0).is_some_and(|r| r.state == State::Active)
+                });
+                if !shared {
+                    release.push(c);
                 }
             }
-            for c in svc.csc.iter().filter(|c| !shared.contains(*c)) {
+            for c in release {
                 self.backend.deactivate_csc(&c.0);
             }
         }

@@ -22,7 +22,7 @@ use crate::model::occ_oam::{self, compute_sla_report as report, PmThresholdCross
 use crate::model::occ_services;
 use crate::model::occ_services::cloud_services::sla_profiles::sla_profile::{objective, Objective};
 use crate::model::occ_services::cloud_services::sla_profiles::SlaProfile;
-use crate::model::occ_services::cloud_services::{Service, SlaProfiles};
+use crate::model::occ_services::cloud_services::SlaProfiles;
 use crate::model::rt::{self, Decimal64, Document as _, Operation as _};
 use crate::model::typedefs::{DateAndTime, MepId, OccId, PmMetricSet, ServiceLifecycleState};
 use crate::netconf::RpcCall;
@@ -186,12 +186,6 @@ impl Domain {
             }
         }
         Ok(PmConfig { megs, sessions })
-    }
-
-    /// The services on cSC `csc` and the SLA profiles.
-    fn services_on(running: &Snapshot, csc: &OccId) -> Result<occ_services::Data, rt::Error> {
-        let xpath = format!("{}[csc='{}'] | {}", Service::SCHEMA_PATH, csc.0, SlaProfiles::SCHEMA_PATH);
-        occ_services::Data::from_tree_at(running.tree(), &xpath)
     }
 
     fn timing(&self, pm: &mut PmState, s: &PmSession) -> Timing {

@@ -15,6 +15,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Instant;
 
+use crate::datastore::Snapshot;
 use crate::error::{Error, Errors};
 use crate::model::occ_lso::lso::service_order::{self, order_item, OrderItem};
 use crate::model::occ_lso::lso::ServiceOrder;
@@ -87,6 +88,18 @@ impl Domain {
                 Some(from)
             }
         };
+        self.order_changed(id, item, from, to, at);
+    }
+
+    /// Sends `order-state-change`.
+    fn order_changed(
+        &self,
+        id: &OccId,
+        item: Option<&str>,
+        from: Option<OrderState>,
+        to: OrderState,
+        at: DateAndTime,
+    ) {
         let n = OrderStateChange {
             order_id: Some(id.clone()),
             item_id: item.map(str::to_string),
@@ -97,9 +110,9 @@ impl Domain {
         self.announce("order-state-change", n.to_xml(self.ctx, ""));
     }
 
-    fn order_config(&self, id: &OccId) -> Result<ServiceOrder, Errors> {
+    fn order_config(running: &Snapshot, id: &OccId) -> Result<ServiceOrder, Errors> {
         let path = order_path(id);
-        let data = occ_lso::Data::from_tree_at(self.ds.running().tree(), &path).map_err(internal)?;
+        let data = occ_lso::Data::from_tree_at(running.tree(), &path).map_err(internal)?;
         data.lso.service_order.get(id).cloned().ok_or_else(|| {
             Errors::from(
                 Error::operation_failed(format!("order {} does not exist", id.0))
@@ -113,36 +126,20 @@ impl Domain {
     pub(super) fn submit_order(self: &Arc<Self>, call: &RpcCall<'_>) -> Result<String, Errors> {
         let input = submit_service_order::Input::from_tree(call.input).map_err(internal)?;
         let id = input.order_id.ok_or_else(|| Errors::from(Error::missing_element("order-id")))?;
-        let cfg = self.order_config(&id)?;
         let running = self.ds.running();
+        let cfg = Self::order_config(&running, &id)?;
         let mut orders = self.orders();
         if let Some(o) = orders.get(&id.0) {
             return Err(refused(&id, Some(o.state), "submitted again"));
         }
         let items =
             cfg.order_item.values().map(|i| (i.item_id.0.clone(), OrderState::Acknowledged)).collect();
-        orders.insert(
-            id.0.clone(),
-            Order {
-                state: OrderState::Acknowledged,
-                reason: None,
-                completed_at: None,
-                milestones: Vec::new(),
-                items,
-            },
-        );
         let at = now();
-        if let Some(o) = orders.get_mut(&id.0) {
-            o.milestones.push((at.clone(), "acknowledged".into()));
-        }
-        let n = OrderStateChange {
-            order_id: Some(id.clone()),
-            item_id: None,
-            from: None,
-            to: Some(OrderState::Acknowledged),
-            at: Some(at),
-        };
-        self.announce("order-state-change", n.to_xml(self.ctx, ""));
+        let ack = OrderState::Acknowledged;
+        let milestones = vec![(at.clone(), rt::Value::to_text(&ack))];
+        orders
+            .insert(id.0.clone(), Order { state: ack, reason: None, completed_at: None, milestones, items });
+        self.order_changed(&id, None, None, ack, at);
         // An add item needs its service configured (with originating-order).
         let missing = cfg.order_item.values().find(|i| {
             i.action == Some(order_item::Action::Add)
@@ -248,7 +245,7 @@ impl Domain {
     pub(super) fn cancel_order(&self, call: &RpcCall<'_>) -> Result<String, Errors> {
         let input = cancel_service_order::Input::from_tree(call.input).map_err(internal)?;
         let id = input.order_id.ok_or_else(|| Errors::from(Error::missing_element("order-id")))?;
-        self.order_config(&id)?;
+        Self::order_config(&self.ds.running(), &id)?;
         let mut orders = self.orders();
         let from = orders.get(&id.0).map(|o| o.state);
         if from.is_none_or(final_state) {
