@@ -412,11 +412,7 @@ fn replay_log_survives_a_restart_and_capability_changes_are_noted() {
 /// with the default module set: validated, on its module's stream, in JSON.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_occ_notification_goes_through_the_bus() {
-    static SCHEMA: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
-    let addr =
-        *SCHEMA.get_or_init(|| Box::leak(Box::new(common::default_schema())) as *const Schema as usize);
-    // SAFETY: leaked above, lives for the whole test process.
-    let schema: &'static Schema = unsafe { &*(addr as *const Schema) };
+    let schema = common::leaked_default_schema();
     let bus = Bus::in_memory(schema);
     assert!(bus.streams().iter().any(|s| s.name == "occ-services"));
     let req = notify::Request {

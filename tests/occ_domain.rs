@@ -5,24 +5,14 @@
 
 mod common;
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
 use common::nc::Client;
-use occd::nacm;
 use occd::netconf::Server;
 use occd::occ::backend::Simulator;
-use occd::schema::Schema;
 
 const SVC: &str = "urn:occd:params:xml:ns:yang:occ-services";
 const OAM: &str = "urn:occd:params:xml:ns:yang:occ-oam";
-
-fn schema() -> &'static Schema {
-    static S: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
-    let addr = *S.get_or_init(|| Box::leak(Box::new(common::default_schema())) as *const Schema as usize);
-    // SAFETY: leaked above, lives for the whole test process.
-    unsafe { &*(addr as *const Schema) }
-}
 
 struct Env {
     server: Arc<Server>,
@@ -35,8 +25,7 @@ struct Env {
 /// free port, running holding the reference scenario.
 async fn env() -> Env {
     let dir = tempfile::tempdir().unwrap();
-    let settings = nacm::Settings { recovery_user: None, user_groups: HashMap::new(), off: true };
-    let server = common::server_in(schema(), dir.path(), settings);
+    let server = common::open_server_in(dir.path());
     let sim = Arc::new(Simulator::new(1));
     occd::occ::install(&server, sim.clone());
     let port = common::restconf_on_free_port(&server, &["admin"]).await;

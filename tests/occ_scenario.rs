@@ -37,19 +37,10 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use common::nc::Client;
-use occd::nacm;
 use occd::netconf::Server;
 use occd::occ::backend::Simulator;
-use occd::schema::Schema;
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt};
 use tokio::sync::mpsc;
-
-fn schema() -> &'static Schema {
-    static S: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
-    let addr = *S.get_or_init(|| Box::leak(Box::new(common::default_schema())) as *const Schema as usize);
-    // SAFETY: leaked above, lives for the whole test process.
-    unsafe { &*(addr as *const Schema) }
-}
 
 /// A protocol-neutral tree of an XML or JSON document.
 #[derive(Debug, Clone, Default)]
@@ -290,8 +281,7 @@ async fn sse(port: u16, tx: mpsc::UnboundedSender<Node>) {
 impl Run {
     async fn start(proto: Proto, options: &HashMap<String, String>) -> Run {
         let dir = tempfile::tempdir().unwrap();
-        let settings = nacm::Settings { recovery_user: None, user_groups: HashMap::new(), off: true };
-        let server = common::server_in(schema(), dir.path(), settings);
+        let server = common::open_server_in(dir.path());
         let opts = occd::occ::Options {
             pm_interval_seconds: 1,
             order_step: Duration::from_millis(

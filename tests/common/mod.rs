@@ -195,6 +195,15 @@ pub fn leaked_schema(cell: &'static std::sync::OnceLock<usize>, modules: &[(&str
     unsafe { &*(addr as *const Schema) }
 }
 
+/// [`default_schema`] made once per test process and leaked: data trees
+/// borrow it for `'static`.
+pub fn leaked_default_schema() -> &'static Schema {
+    static CELL: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+    let addr = *CELL.get_or_init(|| Box::leak(Box::new(default_schema())) as *const Schema as usize);
+    // SAFETY: leaked above, lives for the whole test process.
+    unsafe { &*(addr as *const Schema) }
+}
+
 /// splitmix64: enough randomness for test delays and random edits.
 pub struct Rng(pub u64);
 
@@ -301,6 +310,16 @@ pub fn server_in(
     let ds = occd::datastore::Datastores::open(schema, dir, occd::datastore::Options::default()).unwrap();
     let bus = occd::notify::Bus::open(schema, Some(dir), occd::notify::Limits::default()).unwrap();
     occd::netconf::Server::with_access(ds, occd::netconf::Limits::default(), bus, settings)
+}
+
+/// [`server_in`] on the default module set with access control off.
+pub fn open_server_in(dir: &Path) -> std::sync::Arc<occd::netconf::Server> {
+    let settings = occd::nacm::Settings {
+        recovery_user: None,
+        user_groups: std::collections::HashMap::new(),
+        off: true,
+    };
+    server_in(leaked_default_schema(), dir, settings)
 }
 
 /// One HTTP/1.1 request to 127.0.0.1:`port` as `user` (password `pw`),
