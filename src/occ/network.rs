@@ -160,10 +160,12 @@ impl Domain {
         }
     }
 
-    fn interface_oper(obs: &Observed, backend_up: impl Fn(&str) -> bool, name: &str) -> OperStatus {
+    /// An interface's oper-status as last computed, else as the backend
+    /// sees it.
+    fn interface_oper(&self, obs: &Observed, name: &str) -> OperStatus {
         match obs.ifaces.get(name) {
             Some((s, _)) => *s,
-            None if backend_up(name) => OperStatus::Up,
+            None if self.backend.interface_up(name) => OperStatus::Up,
             None => OperStatus::Down,
         }
     }
@@ -173,10 +175,7 @@ impl Domain {
         let set_up = self.backend.csc_set_up(&c.csc_id.0);
         let endpoints: Vec<(String, String)> =
             c.endpoint.values().map(|e| (e.interface.0.clone(), e.csctp.0.clone())).collect();
-        let up = endpoints
-            .iter()
-            .filter(|(i, _)| Self::interface_oper(obs, |n| self.backend.interface_up(n), i) == OperStatus::Up)
-            .count();
+        let up = endpoints.iter().filter(|(i, _)| self.interface_oper(obs, i) == OperStatus::Up).count();
         let n = endpoints.len();
         let oper = if !set_up || c.admin_state == Some(AdminState::Locked) {
             OperStatus::Down
@@ -223,10 +222,7 @@ impl Domain {
                 changed_ifaces.insert(name);
                 continue;
             };
-            let mut admin = cfg.admin_state;
-            if admin.is_none() {
-                admin = Some(AdminState::Unlocked);
-            }
+            let admin = cfg.admin_state;
             let oper = self.interface_status(&name, admin);
             let old = obs.ifaces.get(&name).map(|(s, _)| *s);
             if old != Some(oper) {
@@ -293,10 +289,7 @@ impl Domain {
                         affected_endpoint: cfg
                             .endpoint
                             .values()
-                            .filter(|e| {
-                                Self::interface_oper(&obs, |n| self.backend.interface_up(n), &e.interface.0)
-                                    != OperStatus::Up
-                            })
+                            .filter(|e| self.interface_oper(&obs, &e.interface.0) != OperStatus::Up)
                             .map(|e| format!("{}/{}", e.interface.0, e.csctp.0))
                             .collect(),
                     };
@@ -333,7 +326,7 @@ impl Domain {
             });
             let (oper, since) = match obs.ifaces.get(&name.0) {
                 Some((s, t)) => (*s, Some(t.clone())),
-                None => (Self::interface_oper(&obs, |n| self.backend.interface_up(n), &name.0), None),
+                None => (self.interface_oper(&obs, &name.0), None),
             };
             entry.state = interface::State {
                 oper_status: Some(oper),
@@ -361,8 +354,7 @@ impl Domain {
             let mut entry = Csc::new(id.clone());
             for (k, ep) in &cfg.endpoint {
                 let mut e = csc::Endpoint::new(ep.interface.clone(), ep.csctp.clone());
-                e.state.oper_status =
-                    Some(Self::interface_oper(&obs, |n| self.backend.interface_up(n), &ep.interface.0));
+                e.state.oper_status = Some(self.interface_oper(&obs, &ep.interface.0));
                 entry.endpoint.insert(k.clone(), e);
             }
             let seen = obs.cscs.get(&id.0);
@@ -371,9 +363,7 @@ impl Domain {
             let set_up = seen.is_some_and(|s| s.set_up);
             for (k, seg) in &cfg.segment {
                 let up = |i: &Option<OccId>| {
-                    i.as_ref().is_some_and(|i| {
-                        Self::interface_oper(&obs, |n| self.backend.interface_up(n), &i.0) == OperStatus::Up
-                    })
+                    i.as_ref().is_some_and(|i| self.interface_oper(&obs, &i.0) == OperStatus::Up)
                 };
                 let mut sg = csc::Segment::new(k.clone());
                 sg.state.oper_status =
