@@ -186,6 +186,8 @@ struct Step {
     name: String,
     netconf: String,
     restconf: (String, String, String),
+    /// Faults injected into the simulated network before the request.
+    faults: Vec<String>,
     expect: Vec<String>,
 }
 
@@ -194,8 +196,16 @@ fn head(text: &str) -> &str {
     &text[..text.char_indices().nth(4000).map_or(text.len(), |(i, _)| i)]
 }
 
+/// `{{file:PATH}}` → the file's text; `{{in:Ns}}` → the date-time N
+/// seconds from now.
 fn insert_files(text: &str) -> String {
     let mut out = text.to_string();
+    while let Some(i) = out.find("{{in:") {
+        let end = out[i..].find("s}}").unwrap() + i;
+        let secs: u64 = out[i + 5..end].parse().unwrap();
+        let at = std::time::SystemTime::now() + Duration::from_secs(secs);
+        out.replace_range(i..end + 3, &occd::notify::event_time(at));
+    }
     while let Some(i) = out.find("{{file:") {
         let end = out[i..].find("}}").unwrap() + i;
         let body = std::fs::read_to_string(common::root().join(&out[i + 7..end])).unwrap();
@@ -213,7 +223,7 @@ fn parse_step(path: &Path) -> Step {
         if line.starts_with('#') {
             continue;
         }
-        if line == "netconf:" || line == "expect:" {
+        if line == "netconf:" || line == "expect:" || line == "fault:" {
             section = line;
         } else if let Some(req) = line.strip_prefix("restconf: ") {
             section = "restconf:";
@@ -225,6 +235,7 @@ fn parse_step(path: &Path) -> Step {
                 "netconf:" => nc.push_str(line),
                 "restconf:" => rc_body.push_str(line),
                 "expect:" if !line.trim().is_empty() => step.expect.push(line.trim().into()),
+                "fault:" if !line.trim().is_empty() => step.faults.push(line.trim().into()),
                 _ => {}
             }
         }
@@ -233,7 +244,7 @@ fn parse_step(path: &Path) -> Step {
     let rc_body = rc_body.trim();
     step.restconf.2 = match rc_body.strip_prefix('@') {
         Some(file) => std::fs::read_to_string(common::root().join(file)).unwrap(),
-        None => rc_body.to_string(),
+        None => insert_files(rc_body),
     };
     step
 }
@@ -247,6 +258,7 @@ enum Proto {
 struct Run {
     proto: Proto,
     server: Arc<Server>,
+    sim: Arc<Simulator>,
     port: u16,
     nc: Client,
     events: mpsc::UnboundedReceiver<Node>,
@@ -288,7 +300,8 @@ impl Run {
                 options.get("order-step-ms").map_or(200, |v| v.parse().unwrap()),
             ),
         };
-        occd::occ::install_with(&server, Arc::new(Simulator::new(7)), opts);
+        let sim = Arc::new(Simulator::new(7));
+        occd::occ::install_with(&server, sim.clone(), opts);
         let port = common::restconf_on_free_port(&server, &["admin"]).await;
         let nc = Client::connect_as(&server, "admin").await;
         let (tx, events) = mpsc::unbounded_channel();
@@ -315,12 +328,22 @@ impl Run {
                 }
             });
         }
-        Run { proto, server, port, nc, events, backlog: Vec::new(), _dir: dir }
+        Run { proto, server, sim, port, nc, events, backlog: Vec::new(), _dir: dir }
     }
 
     /// Sends the step's request; the reply as a tree and whether it
     /// succeeded, with its text for messages.
     async fn send(&mut self, step: &Step) -> (Node, bool, String) {
+        for f in &step.faults {
+            match f.split(' ').collect::<Vec<_>>()[..] {
+                ["interface", name, state] => self.sim.set_interface_down(name, state == "down"),
+                ["port", name, port, state] => self.sim.set_port_down(name, port, state == "down"),
+                _ => panic!("{}: cannot read fault `{f}`", step.name),
+            }
+        }
+        if step.netconf.is_empty() {
+            return (Node::default(), true, String::new());
+        }
         match self.proto {
             Proto::Netconf => {
                 let reply = self.nc.rpc(&step.netconf).await;

@@ -4,15 +4,17 @@
 
 use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::mpsc::Sender;
 use std::sync::{Mutex, MutexGuard};
 
-use crate::model::identities::PmMetric;
+use crate::model::identities::{PmMetric, VnfLcmOperation};
 use crate::model::occ_connections::connections::Csc;
-use crate::model::occ_interfaces::interfaces::interface::state::Counters;
+use crate::model::occ_interfaces::interfaces::interface::physical::LinkAggregation;
+use crate::model::occ_interfaces::interfaces::Interface;
 use crate::model::occ_oam::oam::meg::mep::{linktrace, loopback};
 use crate::model::occ_oam::oam::pm_session::results::Interval;
 use crate::model::rt::Decimal64;
-use crate::model::typedefs::{Counter64, LossRatio, Percent};
+use crate::model::typedefs::{AdminState, LossRatio, Percent};
 
 /// One point on the path an OAM message takes: a MEP or MIP and the
 /// interface it sits on.
@@ -22,16 +24,93 @@ pub struct Hop {
     pub interface: String,
 }
 
+/// Traffic counters (of an interface or a cSCTP), in frames and octets.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Traffic {
+    pub in_octets: u64,
+    pub out_octets: u64,
+    pub in_frames: u64,
+    pub out_frames: u64,
+    pub in_discards: u64,
+    pub out_discards: u64,
+    pub green_frames: u64,
+    pub yellow_frames: u64,
+    pub red_frames: u64,
+}
+
+impl Traffic {
+    fn add(&mut self, o: &Traffic) {
+        self.zip(o, u64::wrapping_add);
+    }
+
+    fn sub(&mut self, o: &Traffic) {
+        self.zip(o, u64::wrapping_sub);
+    }
+
+    fn zip(&mut self, o: &Traffic, f: fn(u64, u64) -> u64) {
+        for (a, b) in self.fields_mut().into_iter().zip(o.fields()) {
+            *a = f(*a, b);
+        }
+    }
+
+    fn fields(&self) -> [u64; 9] {
+        let t = self;
+        [
+            t.in_octets,
+            t.out_octets,
+            t.in_frames,
+            t.out_frames,
+            t.in_discards,
+            t.out_discards,
+            t.green_frames,
+            t.yellow_frames,
+            t.red_frames,
+        ]
+    }
+
+    fn fields_mut(&mut self) -> [&mut u64; 9] {
+        let t = self;
+        [
+            &mut t.in_octets,
+            &mut t.out_octets,
+            &mut t.in_frames,
+            &mut t.out_frames,
+            &mut t.in_discards,
+            &mut t.out_discards,
+            &mut t.green_frames,
+            &mut t.yellow_frames,
+            &mut t.red_frames,
+        ]
+    }
+}
+
+/// Something the network reports on its own; the domain layer recomputes
+/// and announces what depends on it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Event {
+    /// An interface's link may have changed (read [`Backend::interface_up`]).
+    Link { interface: String },
+    /// A member port of an interface's link aggregation went down or came
+    /// back.
+    LagMember { interface: String, port: String, up: bool },
+}
+
 /// The network under the OCC model.
 pub trait Backend: Send + Sync + 'static {
     /// Shown in logs and in `occd serve`'s start-up line.
     fn name(&self) -> &str;
-    /// Applies an interface's admin-state (`enabled` = unlocked).
-    fn set_interface_enabled(&self, name: &str, enabled: bool);
-    /// Whether an interface's link is up (admin-state and faults).
+    /// Where to send [`Event`]s; a backend that never reports any ignores
+    /// it.
+    fn listen(&self, _events: Sender<Event>) {}
+    /// Applies an interface's configuration (admin-state, member ports).
+    fn apply_interface(&self, cfg: &Interface);
+    /// Whether an interface's link is up (admin-state and faults; with
+    /// link aggregation, while one member port is up).
     fn interface_up(&self, name: &str) -> bool;
     /// Traffic counters of an interface since its last reset.
-    fn counters(&self, interface: &str) -> Counters;
+    fn counters(&self, interface: &str) -> Traffic;
+    /// Traffic counters of one cSCTP of an interface.
+    fn csctp_counters(&self, interface: &str, csctp: &str) -> Traffic;
     /// Zeroes an interface's counters.
     fn reset_counters(&self, interface: &str);
     /// Sets up a cSC (its configuration as in running); `Err` says why the
@@ -46,6 +125,15 @@ pub trait Backend: Send + Sync + 'static {
     fn loopback(&self, meg: &str, mep: u16, path: &[Hop], input: &loopback::Input) -> loopback::Output;
     /// Runs a linktrace (Y.1731 LTM/LTR) along `path` (source first).
     fn linktrace(&self, meg: &str, mep: u16, path: &[Hop], input: &linktrace::Input) -> linktrace::Output;
+    /// Runs a VNF lifecycle operation (instantiate, scale, heal,
+    /// terminate; `detail`: the scale aspect and level, or the heal cause)
+    /// through the NFV orchestrator; `Err` says why it failed.
+    fn vnf_operation(&self, vnf: &str, op: &VnfLcmOperation, detail: &str) -> Result<(), String>;
+    /// One step of a service activation test (ITU-T Y.1564) on cSC `csc`:
+    /// `offered` bit/s for `seconds`; the frame loss ratio and average
+    /// frame delay (µs) measured, or `None` when the cSC is not set up or
+    /// a link of it is down (the test cannot run).
+    fn activation_step(&self, csc: &str, step: u8, offered: u64, seconds: u32) -> Option<(f64, u32)>;
     /// The measurement of interval `number` (`seconds` long, `unavailable_s`
     /// of them with the monitored object down) of PM session `session`, for
     /// `metrics`. Called again for the same interval, it answers the same.
@@ -68,13 +156,20 @@ pub trait Backend: Send + Sync + 'static {
 pub struct Simulator {
     seed: u64,
     calls: AtomicU64,
-    /// Active cSCs and the interfaces of their endpoints.
-    active: Mutex<HashMap<String, Vec<String>>>,
+    /// Active cSCs and the (interface, cSCTP) of their endpoints.
+    active: Mutex<HashMap<String, Vec<(String, String)>>>,
     /// Interfaces locked by their admin-state.
     locked: Mutex<HashSet<String>>,
     /// Interfaces the simulation has failed.
     failed: Mutex<HashSet<String>>,
-    counters: Mutex<HashMap<String, Counters>>,
+    /// Member ports of aggregated interfaces, and the failed ones.
+    ports: Mutex<HashMap<String, Vec<String>>>,
+    failed_ports: Mutex<HashSet<(String, String)>>,
+    /// Counters per (interface, cSCTP) since start, and each interface's
+    /// sum at its last reset.
+    counters: Mutex<HashMap<(String, String), Traffic>>,
+    reset_at: Mutex<HashMap<String, Traffic>>,
+    events: Mutex<Option<Sender<Event>>>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -89,18 +184,73 @@ impl Simulator {
             active: Mutex::default(),
             locked: Mutex::default(),
             failed: Mutex::default(),
+            ports: Mutex::default(),
+            failed_ports: Mutex::default(),
             counters: Mutex::default(),
+            reset_at: Mutex::default(),
+            events: Mutex::default(),
+        }
+    }
+
+    fn report(&self, e: Event) {
+        if let Some(tx) = lock(&self.events).as_ref() {
+            let _ = tx.send(e);
         }
     }
 
     /// Fails an interface of the simulated network (or repairs it).
     pub fn set_interface_down(&self, name: &str, down: bool) {
-        let mut d = lock(&self.failed);
-        if down {
-            d.insert(name.to_string());
-        } else {
-            d.remove(name);
+        let changed = {
+            let mut d = lock(&self.failed);
+            if down {
+                d.insert(name.to_string())
+            } else {
+                d.remove(name)
+            }
+        };
+        if changed {
+            self.report(Event::Link { interface: name.to_string() });
         }
+    }
+
+    /// Fails one member port of an aggregated interface (or repairs it).
+    pub fn set_port_down(&self, interface: &str, port: &str, down: bool) {
+        let key = (interface.to_string(), port.to_string());
+        let changed = {
+            let mut d = lock(&self.failed_ports);
+            if down {
+                d.insert(key)
+            } else {
+                d.remove(&key)
+            }
+        };
+        if changed {
+            self.report(Event::LagMember { interface: interface.into(), port: port.into(), up: !down });
+            self.report(Event::Link { interface: interface.into() });
+        }
+    }
+
+    /// The counters of one cSCTP, with the traffic since the last reading
+    /// when an active cSC runs over it.
+    fn advance(&self, all: &mut HashMap<(String, String), Traffic>, interface: &str, csctp: &str) -> Traffic {
+        let key = (interface.to_string(), csctp.to_string());
+        let carrying = lock(&self.active).values().any(|eps| eps.contains(&key));
+        let c = all.entry(key).or_default();
+        if carrying && self.interface_up(interface) {
+            let r = self.draw(fnv(interface) ^ fnv(csctp).rotate_left(7));
+            let (fin, fout) = (1000 + r % 1000, 1000 + (r >> 16) % 1000);
+            c.add(&Traffic {
+                in_frames: fin,
+                out_frames: fout,
+                in_octets: fin * 800,
+                out_octets: fout * 800,
+                green_frames: fin - fin / 20,
+                yellow_frames: fin / 20,
+                in_discards: u64::from((r >> 32) % 100 == 0),
+                ..Traffic::default()
+            });
+        }
+        *c
     }
 
     /// The next value of the call sequence, mixed with `salt`.
@@ -126,61 +276,89 @@ fn fnv(s: &str) -> u64 {
     s.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3))
 }
 
-fn add(c: &mut Option<Counter64>, n: u64) {
-    let v = c.get_or_insert(Counter64(0));
-    v.0 = v.0.wrapping_add(n);
-}
-
 impl Backend for Simulator {
     fn name(&self) -> &str {
         "simulator"
     }
 
-    fn set_interface_enabled(&self, name: &str, enabled: bool) {
-        let mut l = lock(&self.locked);
-        if enabled {
-            l.remove(name);
+    fn listen(&self, events: Sender<Event>) {
+        *lock(&self.events) = Some(events);
+    }
+
+    fn apply_interface(&self, cfg: &Interface) {
+        let name = cfg.name.0.clone();
+        {
+            let mut l = lock(&self.locked);
+            if cfg.admin_state == Some(AdminState::Locked) {
+                l.insert(name.clone());
+            } else {
+                l.remove(&name);
+            }
+        }
+        let lag = cfg.physical.link_aggregation.is_some_and(|m| m != LinkAggregation::None);
+        let mut ports = lock(&self.ports);
+        if lag {
+            ports.insert(name, cfg.physical.port_id.clone());
         } else {
-            l.insert(name.to_string());
+            ports.remove(&name);
         }
     }
 
     fn interface_up(&self, name: &str) -> bool {
-        !lock(&self.locked).contains(name) && !lock(&self.failed).contains(name)
+        if lock(&self.locked).contains(name) || lock(&self.failed).contains(name) {
+            return false;
+        }
+        // An aggregation carries traffic while one member port does.
+        match lock(&self.ports).get(name) {
+            Some(ports) if !ports.is_empty() => {
+                let failed = lock(&self.failed_ports);
+                ports.iter().any(|p| !failed.contains(&(name.to_string(), p.clone())))
+            }
+            _ => true,
+        }
     }
 
-    fn counters(&self, interface: &str) -> Counters {
-        // Traffic flows while the interface is up and carries an active cSC;
-        // every reading sees some more of it.
-        let carrying = lock(&self.active).values().any(|ifs| ifs.iter().any(|i| i == interface));
+    fn counters(&self, interface: &str) -> Traffic {
+        let on: Vec<String> = {
+            let active = lock(&self.active);
+            let mut tps: Vec<String> =
+                active.values().flatten().filter(|(i, _)| i == interface).map(|(_, tp)| tp.clone()).collect();
+            tps.sort();
+            tps.dedup();
+            tps
+        };
         let mut all = lock(&self.counters);
-        let c = all.entry(interface.to_string()).or_default();
-        if carrying && self.interface_up(interface) {
-            let r = self.draw(fnv(interface));
-            let (fin, fout) = (1000 + r % 1000, 1000 + (r >> 16) % 1000);
-            add(&mut c.in_frames, fin);
-            add(&mut c.out_frames, fout);
-            add(&mut c.in_octets, fin * 800);
-            add(&mut c.out_octets, fout * 800);
-            add(&mut c.green_frames, fin - fin / 20);
-            add(&mut c.yellow_frames, fin / 20);
-            add(&mut c.red_frames, 0);
-            add(&mut c.in_discards, u64::from((r >> 32) % 100 == 0));
-            add(&mut c.out_discards, 0);
+        for tp in &on {
+            self.advance(&mut all, interface, tp);
         }
-        c.clone()
+        let mut sum = Traffic::default();
+        for (_, c) in all.iter().filter(|((i, _), _)| i == interface) {
+            sum.add(c);
+        }
+        if let Some(base) = lock(&self.reset_at).get(interface) {
+            sum.sub(base);
+        }
+        sum
+    }
+
+    fn csctp_counters(&self, interface: &str, csctp: &str) -> Traffic {
+        self.advance(&mut lock(&self.counters), interface, csctp)
     }
 
     fn reset_counters(&self, interface: &str) {
-        lock(&self.counters).remove(interface);
+        let mut sum = Traffic::default();
+        for (_, c) in lock(&self.counters).iter().filter(|((i, _), _)| i == interface) {
+            sum.add(c);
+        }
+        lock(&self.reset_at).insert(interface.to_string(), sum);
     }
 
     fn activate_csc(&self, csc: &Csc) -> Result<(), String> {
         if let Some(ep) = csc.endpoint.values().find(|ep| !self.interface_up(&ep.interface.0)) {
             return Err(format!("interface {} is down", ep.interface.0));
         }
-        let ifs = csc.endpoint.values().map(|ep| ep.interface.0.clone()).collect();
-        lock(&self.active).insert(csc.csc_id.0.clone(), ifs);
+        let eps = csc.endpoint.values().map(|ep| (ep.interface.0.clone(), ep.csctp.0.clone())).collect();
+        lock(&self.active).insert(csc.csc_id.0.clone(), eps);
         Ok(())
     }
 
@@ -238,6 +416,26 @@ impl Backend for Simulator {
             out.reply.insert(n, r);
         }
         out
+    }
+
+    fn vnf_operation(&self, vnf: &str, op: &VnfLcmOperation, detail: &str) -> Result<(), String> {
+        tracing::debug!("simulated VNF {vnf}: {op:?} {detail}");
+        Ok(())
+    }
+
+    fn activation_step(&self, csc: &str, step: u8, offered: u64, seconds: u32) -> Option<(f64, u32)> {
+        let eps = lock(&self.active).get(csc).cloned()?;
+        if !eps.iter().all(|(i, _)| self.interface_up(i)) {
+            return None;
+        }
+        let r = splitmix(
+            self.seed ^ fnv(csc) ^ (u64::from(step) << 40) ^ offered.rotate_left(13) ^ u64::from(seconds),
+        );
+        // Up to 5 frames in a million lost; delay 1800..2600 µs, a little
+        // more as the load grows.
+        let flr = (r % 6) as f64 * 1e-6;
+        let fd = 1800 + ((r >> 8) % 800) as u32 + u32::from(step) * 20;
+        Some((flr, fd))
     }
 
     fn pm_interval(
@@ -337,7 +535,7 @@ mod tests {
         let lt = s.linktrace("m", 1, &path(), &linktrace::Input::default());
         assert_eq!(lt.reply.len(), 2);
         assert_eq!(lt.reply.get(&2).and_then(|r| r.relay), Some(linktrace::output::reply::Relay::Hit));
-        s.set_interface_enabled("if-b", false);
+        s.set_interface_down("if-b", true);
         assert_eq!(s.loopback("m", 1, &path(), &lb).received, Some(0));
         let lt = s.linktrace("m", 1, &path(), &linktrace::Input::default());
         assert!(lt.reply.is_empty());

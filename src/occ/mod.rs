@@ -10,10 +10,15 @@
 //! a network [`backend::Backend`] (the built-in simulator by default).
 
 pub mod backend;
+mod elastic;
+mod fault;
 pub mod lifecycle;
 mod network;
+mod nfv;
 mod oam;
 mod orders;
+mod sat;
+mod serviceability;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, Weak};
@@ -28,7 +33,7 @@ use crate::model::occ_services::service_state_change::Cause;
 use crate::model::occ_services::{self, activate_cloud_service, cloud_services, deactivate_cloud_service};
 use crate::model::rt::{self, Document as _, Operation as _, Value as _};
 use crate::model::typedefs::{DateAndTime, OccId, OperStatus, ServiceLifecycleState as State};
-use crate::model::{occ_connections, occ_interfaces, occ_lso, occ_oam, AllData};
+use crate::model::{occ_actors, occ_connections, occ_interfaces, occ_lso, occ_nfv, occ_oam, AllData};
 use crate::netconf::{RpcCall, RpcHandler, Server};
 use crate::notify::Bus;
 use backend::Backend;
@@ -76,7 +81,15 @@ pub struct Domain {
     pm: Mutex<oam::PmState>,
     orders: Mutex<HashMap<String, orders::Order>>,
     order_cv: Condvar,
+    vnfs: Mutex<HashMap<String, nfv::VnfRecord>>,
+    /// When each actor created while the server runs was created.
+    actors_created: Mutex<HashMap<String, DateAndTime>>,
+    /// Jobs waiting for their time (scheduled activations, rate changes).
+    pending: std::sync::atomic::AtomicUsize,
 }
+
+/// Scheduled jobs one server keeps waiting at most.
+const MAX_PENDING: usize = 1024;
 
 /// Whether the schema has the OCC modules the domain layer serves.
 pub fn available(ctx: &Context) -> bool {
@@ -105,6 +118,9 @@ pub fn install_with(server: &Arc<Server>, backend: Arc<dyn Backend>, opts: Optio
         pm: Mutex::default(),
         orders: Mutex::default(),
         order_cv: Condvar::new(),
+        pending: Default::default(),
+        vnfs: Mutex::default(),
+        actors_created: Mutex::default(),
     });
     let ops = [
         (occ_services::NAMESPACE, "activate-cloud-service", Op::Activate),
@@ -117,6 +133,11 @@ pub fn install_with(server: &Arc<Server>, backend: Arc<dyn Backend>, opts: Optio
         (occ_lso::NAMESPACE, "hold", Op::Hold),
         (occ_lso::NAMESPACE, "resume", Op::Resume),
         (occ_interfaces::NAMESPACE, "reset-counters", Op::ResetCounters),
+        (occ_connections::NAMESPACE, "modify-bandwidth", Op::ModifyBandwidth),
+        (occ_oam::NAMESPACE, "run-activation-test", Op::ActivationTest),
+        (occ_lso::NAMESPACE, "check-serviceability", Op::Serviceability),
+        (occ_nfv::NAMESPACE, "scale", Op::Scale),
+        (occ_nfv::NAMESPACE, "heal", Op::Heal),
     ];
     for (ns, name, op) in ops {
         server.register_rpc(ns, name, Arc::new(Handler { d: d.clone(), op }));
@@ -124,8 +145,33 @@ pub fn install_with(server: &Arc<Server>, backend: Arc<dyn Backend>, opts: Optio
     server.ds.add_state_provider(d.clone());
     server.ds.add_hook(Arc::new(network::Commits(d.clone())));
     d.refresh(&d.ds.running(), network::Scope { all: true, ..Default::default() });
+    if let Err(e) = d.vnfs_at_start(d.ds.running().tree()) {
+        tracing::warn!("OCC VNFs: {e}");
+    }
     start_clock(Arc::downgrade(&d));
+    listen(&d);
     d
+}
+
+/// Hands the backend a channel for its [`backend::Event`]s and handles
+/// them on a thread while the domain lives.
+fn listen(d: &Arc<Domain>) {
+    let (tx, rx) = std::sync::mpsc::channel();
+    d.backend.listen(tx);
+    let weak = Arc::downgrade(d);
+    let spawned = std::thread::Builder::new().name("occ-events".into()).spawn(move || loop {
+        match rx.recv_timeout(Duration::from_secs(1)) {
+            Ok(event) => match weak.upgrade() {
+                Some(d) => d.on_event(event),
+                None => return,
+            },
+            Err(std::sync::mpsc::RecvTimeoutError::Timeout) if weak.strong_count() > 0 => {}
+            Err(_) => return,
+        }
+    });
+    if let Err(e) = spawned {
+        tracing::warn!("OCC backend events not handled: {e}");
+    }
 }
 
 /// Checks closed PM intervals once a second (or each interval, when
@@ -157,6 +203,11 @@ enum Op {
     Hold,
     Resume,
     ResetCounters,
+    ModifyBandwidth,
+    ActivationTest,
+    Serviceability,
+    Scale,
+    Heal,
 }
 
 struct Handler {
@@ -177,6 +228,11 @@ impl RpcHandler for Handler {
             Op::Hold => self.d.hold_order(call, true),
             Op::Resume => self.d.hold_order(call, false),
             Op::ResetCounters => self.d.reset_counters(call),
+            Op::ModifyBandwidth => self.d.modify_bandwidth(call),
+            Op::ActivationTest => self.d.activation_test(call),
+            Op::Serviceability => self.d.check_serviceability(call),
+            Op::Scale => self.d.scale_vnf(call),
+            Op::Heal => self.d.heal_vnf(call),
         }
     }
 }
@@ -192,6 +248,37 @@ fn internal(e: rt::Error) -> Errors {
 }
 
 impl Domain {
+    /// Runs `job` at `when` on a thread of its own (while the domain
+    /// lives); refused with `resource-denied` when too many wait.
+    fn schedule(
+        self: &Arc<Self>,
+        when: SystemTime,
+        job: impl FnOnce(&Domain) + Send + 'static,
+    ) -> Result<(), Errors> {
+        use std::sync::atomic::Ordering::SeqCst;
+        if self.pending.fetch_add(1, SeqCst) >= MAX_PENDING {
+            self.pending.fetch_sub(1, SeqCst);
+            return Err(Errors::from(Error::resource_denied(format!(
+                "{MAX_PENDING} scheduled changes are waiting already"
+            ))));
+        }
+        let weak = Arc::downgrade(self);
+        let spawned = std::thread::Builder::new().name("occ-scheduled".into()).spawn(move || loop {
+            let left = when.duration_since(SystemTime::now()).unwrap_or_default();
+            std::thread::sleep(left.min(Duration::from_secs(1)));
+            let Some(d) = weak.upgrade() else { return };
+            if left <= Duration::from_secs(1) {
+                d.pending.fetch_sub(1, SeqCst);
+                job(&d);
+                return;
+            }
+        });
+        spawned.map(|_| ()).map_err(|e| {
+            self.pending.fetch_sub(1, SeqCst);
+            Errors::from(Error::resource_denied(format!("cannot schedule: {e}")))
+        })
+    }
+
     fn records(&self) -> MutexGuard<'_, HashMap<String, Record>> {
         self.services.lock().unwrap_or_else(|e| e.into_inner())
     }
@@ -349,17 +436,37 @@ impl Domain {
         Ok(to)
     }
 
-    fn activate(&self, call: &RpcCall<'_>) -> Result<String, Errors> {
+    fn activate(self: &Arc<Self>, call: &RpcCall<'_>) -> Result<String, Errors> {
+        use crate::model::typedefs::TimeOrNow;
         let mut input = activate_cloud_service::Input::from_tree(call.input).map_err(internal)?;
         input.apply_defaults();
-        if input.at.as_ref().is_some_and(|at| at.to_text() != "now") {
-            return Err(Errors::from(Error::operation_not_supported(
-                "activation at a later time (scheduled-activation) is not implemented; use at=now",
-            )));
-        }
         let id = input.service_id.ok_or_else(|| Errors::from(Error::missing_element("service-id")))?;
-        let state = self.activate_service(&id, input.dry_run.is_some(), Cause::OperatorRequest)?;
-        let out = activate_cloud_service::Output { lifecycle_state: Some(state), job_id: None };
+        let when = match &input.at {
+            Some(TimeOrNow::DateAndTime(t)) => crate::notify::parse_date_time(&t.0),
+            _ => None,
+        };
+        let dry_run = input.dry_run.is_some();
+        let mut out = activate_cloud_service::Output::default();
+        match when.filter(|w| *w > SystemTime::now() + Duration::from_secs(1)) {
+            // A later activation: checked now, done at its time (cause
+            // `schedule`); the job id names it in logs.
+            Some(when) if !dry_run => {
+                out.lifecycle_state = Some(self.activate_service(&id, true, Cause::Schedule)?);
+                let job = format!(
+                    "activate-{}-{}",
+                    id.0,
+                    input.at.as_ref().map(|a| a.to_text()).unwrap_or_default()
+                );
+                let (sid, name) = (id.clone(), job.clone());
+                self.schedule(when, move |d| {
+                    if let Err(e) = d.activate_service(&sid, false, Cause::Schedule) {
+                        tracing::warn!("scheduled activation {name} failed: {e:?}");
+                    }
+                })?;
+                out.job_id = Some(job);
+            }
+            _ => out.lifecycle_state = Some(self.activate_service(&id, dry_run, Cause::OperatorRequest)?),
+        }
         out.reply_xml(self.ctx, call.input, Some(self.ds.running().tree())).map_err(internal)
     }
 
@@ -407,6 +514,51 @@ impl Domain {
     }
 }
 
+impl Domain {
+    /// Each actor's `service-summary` (the services it consumes as cSU and
+    /// provides as cSP) and, for actors created while the server ran, when.
+    fn actors_state(&self, running: &Snapshot) -> Result<occ_actors::Data, rt::Error> {
+        use cloud_services::Service;
+        use occ_actors::actors::Actor;
+        let actors = occ_actors::Data::from_tree_at(running.tree(), Actor::PATH_ACTOR_ID)?;
+        if actors.actors.actor.is_empty() {
+            return Ok(occ_actors::Data::default());
+        }
+        let xpath = format!("{} | {} | {}", Service::PATH_SERVICE_ID, Service::PATH_CSU, Service::PATH_CSP);
+        let services = occ_services::Data::from_tree_at(running.tree(), &xpath)?;
+        let mut counts: HashMap<&str, (u32, u32)> = HashMap::new();
+        for s in services.cloud_services.service.values() {
+            if let Some(c) = &s.csu {
+                counts.entry(c.0.as_str()).or_default().0 += 1;
+            }
+            if let Some(p) = &s.csp {
+                counts.entry(p.0.as_str()).or_default().1 += 1;
+            }
+        }
+        let created = self.actors_created.lock().unwrap_or_else(|e| e.into_inner());
+        let mut out = occ_actors::Data::default();
+        for id in actors.actors.actor.keys() {
+            let (consumed, provided) = counts.get(id.0.as_str()).copied().unwrap_or_default();
+            let mut a = Actor::new(id.clone());
+            a.occ_services_service_summary.services_consumed = Some(consumed);
+            a.occ_services_service_summary.services_provided = Some(provided);
+            a.state.created = created.get(&id.0).cloned();
+            out.actors.actor.insert(id.clone(), a);
+        }
+        Ok(out)
+    }
+
+    /// An actor entry was created (`true`) or deleted in running.
+    pub(super) fn actor_changed(&self, id: &str, created: bool) {
+        let mut map = self.actors_created.lock().unwrap_or_else(|e| e.into_inner());
+        if created {
+            map.insert(id.to_string(), now());
+        } else {
+            map.remove(id);
+        }
+    }
+}
+
 impl StateProvider for Domain {
     fn name(&self) -> &str {
         "occ"
@@ -415,19 +567,26 @@ impl StateProvider for Domain {
     fn state(&self, ctx: &'static Context) -> Result<Option<DataTree<'static>>, Error> {
         let failed = |e: rt::Error| Error::operation_failed(format!("OCC state: {e}"));
         let running = self.ds.running();
+        let mut oam = self.pm_state_data(&running).map_err(failed)?;
+        self.meps_state(running.tree(), &mut oam).map_err(failed)?;
         let all = AllData {
             occ_services: self.services_state(&running).map_err(failed)?,
+            occ_actors: self.actors_state(&running).map_err(failed)?,
             occ_interfaces: self.interfaces_state(&running).map_err(failed)?,
             occ_connections: self.cscs_state(&running).map_err(failed)?,
-            occ_oam: self.pm_state_data(&running).map_err(failed)?,
+            occ_oam: oam,
             occ_lso: self.orders_state(&running).map_err(failed)?,
+            occ_nfv: self.vnfs_state(running.tree()).map_err(failed)?,
             ..Default::default()
         };
         if all.occ_services.cloud_services.service.is_empty()
             && all.occ_interfaces.interfaces.interface.is_empty()
             && all.occ_connections.connections.csc.is_empty()
             && all.occ_oam.oam.pm_session.is_empty()
+            && all.occ_oam.oam.meg.is_empty()
             && all.occ_lso.lso.service_order.is_empty()
+            && all.occ_nfv.nfv.vnf.is_empty()
+            && all.occ_actors.actors.actor.is_empty()
         {
             return Ok(None);
         }

@@ -16,9 +16,10 @@ use crate::model::occ_interfaces::interfaces;
 use crate::model::occ_interfaces::interfaces::{interface, Interface};
 use crate::model::occ_interfaces::{self, InterfaceOperStatusChange};
 use crate::model::rt::{self, Document as _, Operation as _};
-use crate::model::typedefs::{AdminState, DateAndTime, OccId, OperStatus};
+use crate::model::typedefs::{AdminState, Counter64, DateAndTime, OccId, OperStatus};
 use crate::model::{occ_connections, occ_oam};
 
+use super::backend::Event;
 use super::{now, Domain};
 
 /// What one cSC looked like when last computed.
@@ -52,6 +53,8 @@ pub(super) struct Observed {
     by_iface: HashMap<String, HashSet<String>>,
     /// Phase changes per object (`csc:ID`, `if:NAME`), oldest first.
     timeline: HashMap<String, Vec<(SystemTime, Phase)>>,
+    /// MEP status.
+    pub faults: super::fault::Faults,
 }
 
 /// The objects a refresh recomputes.
@@ -60,6 +63,7 @@ pub(super) struct Scope {
     pub all: bool,
     pub ifaces: HashSet<String>,
     pub cscs: HashSet<String>,
+    pub megs: HashSet<String>,
 }
 
 impl Scope {
@@ -78,7 +82,28 @@ pub(super) fn entry_key(path: &str, prefix: &str) -> Option<String> {
     Some(value[..value.find(quote)?].to_string())
 }
 
+/// Whether `path` names a whole entry of the list at `prefix` (its key
+/// predicates and nothing below them).
+pub(super) fn is_entry(path: &str, prefix: &str) -> bool {
+    let Some(rest) = path.strip_prefix(prefix) else { return false };
+    let mut quote = None;
+    for c in rest.chars() {
+        match (quote, c) {
+            (None, '\'' | '"') => quote = Some(c),
+            (Some(q), c) if c == q => quote = None,
+            (None, '/') => return false,
+            _ => {}
+        }
+    }
+    rest.starts_with('[')
+}
+
 impl Observed {
+    /// Whether cSC `id` was set up in the network when last computed.
+    pub fn csc_set_up(&self, id: &str) -> bool {
+        self.cscs.get(id).is_some_and(|s| s.set_up)
+    }
+
     /// Seconds of `key`'s time in `[from, to)` spent out of service and
     /// down. Before its first recorded change an object is `before`.
     pub fn phases(&self, key: &str, before: Phase, from: SystemTime, to: SystemTime) -> (u32, u32) {
@@ -125,7 +150,7 @@ impl Observed {
 /// Entries of one list keyed by an occ-id, each with its configuration
 /// (`None`: no longer configured): every entry when `all` (the list's
 /// path), else those `named`, each read through `path`.
-fn entries<D: rt::Document, T: Clone>(
+pub(super) fn entries<D: rt::Document, T: Clone>(
     tree: &yang3::data::DataTree<'_>,
     all: Option<&str>,
     named: &HashSet<String>,
@@ -144,16 +169,36 @@ fn entries<D: rt::Document, T: Clone>(
     Ok(out)
 }
 
+/// A backend [`Traffic`] reading as one of the generated `counters`
+/// containers (interface or cSCTP).
+macro_rules! counters {
+    ($ty:path, $t:expr) => {{
+        let t = $t;
+        let c = |v: u64| Some(Counter64(v));
+        $ty {
+            in_octets: c(t.in_octets),
+            out_octets: c(t.out_octets),
+            in_frames: c(t.in_frames),
+            out_frames: c(t.out_frames),
+            in_discards: c(t.in_discards),
+            out_discards: c(t.out_discards),
+            green_frames: c(t.green_frames),
+            yellow_frames: c(t.yellow_frames),
+            red_frames: c(t.red_frames),
+        }
+    }};
+}
+
 fn user_network(kind: Option<&InterfaceKind>) -> bool {
     matches!(kind, Some(InterfaceKind::Csui | InterfaceKind::UserNetworkKind))
 }
 
 impl Domain {
-    /// An interface's oper-status now, applying its admin-state to the
+    /// An interface's oper-status now, applying its configuration to the
     /// backend first.
-    fn interface_status(&self, name: &str, admin: Option<AdminState>) -> OperStatus {
-        self.backend.set_interface_enabled(name, admin != Some(AdminState::Locked));
-        if self.backend.interface_up(name) {
+    fn interface_status(&self, cfg: &Interface) -> OperStatus {
+        self.backend.apply_interface(cfg);
+        if self.backend.interface_up(&cfg.name.0) {
             OperStatus::Up
         } else {
             OperStatus::Down
@@ -162,7 +207,7 @@ impl Domain {
 
     /// An interface's oper-status as last computed, else as the backend
     /// sees it.
-    fn interface_oper(&self, obs: &Observed, name: &str) -> OperStatus {
+    pub(super) fn interface_oper(&self, obs: &Observed, name: &str) -> OperStatus {
         match obs.ifaces.get(name) {
             Some((s, _)) => *s,
             None if self.backend.interface_up(name) => OperStatus::Up,
@@ -223,7 +268,7 @@ impl Domain {
                 continue;
             };
             let admin = cfg.admin_state;
-            let oper = self.interface_status(&name, admin);
+            let oper = self.interface_status(&cfg);
             let old = obs.ifaces.get(&name).map(|(s, _)| *s);
             if old != Some(oper) {
                 obs.ifaces.insert(name.clone(), (oper, now()));
@@ -259,7 +304,9 @@ impl Domain {
             entries(tree, scope.all.then_some(Csc::SCHEMA_PATH), &scope.cscs, |k| connections().csc(k).0, {
                 |d: occ_connections::Data| d.connections.csc
             })?;
+        let mut recomputed = HashSet::new();
         for (id, cfg) in cscs {
+            recomputed.insert(id.clone());
             let old = obs.cscs.remove(&id);
             if let Some(old) = &old {
                 for (i, _) in &old.endpoints {
@@ -302,7 +349,26 @@ impl Domain {
             }
             obs.cscs.insert(id, new);
         }
-        Ok(())
+        let megs = std::mem::take(&mut scope.megs);
+        self.refresh_megs(&mut obs, tree, scope.all, megs, &changed_ifaces, &recomputed)
+    }
+
+    /// What the backend reports on its own: a link change is recomputed
+    /// like a commit touching the interface; a LAG member going down is
+    /// announced (`lag-member-down`).
+    pub(super) fn on_event(&self, event: Event) {
+        match event {
+            Event::Link { interface } => {
+                let scope = Scope { ifaces: HashSet::from([interface]), ..Scope::default() };
+                self.refresh(&self.ds.running(), scope);
+            }
+            Event::LagMember { interface, port, up: false } => {
+                let n = interface::physical::LagMemberDown { port_id: Some(port) };
+                let at = interfaces().interface(OccId(interface)).physical().0;
+                self.announce("lag-member-down", n.to_xml(self.ctx, &at));
+            }
+            Event::LagMember { .. } => {}
+        }
     }
 
     /// The oper-status of a cSC as last computed (down when never).
@@ -331,12 +397,16 @@ impl Domain {
             entry.state = interface::State {
                 oper_status: Some(oper),
                 last_change: since,
-                counters: self.backend.counters(&name.0),
+                counters: counters!(interface::state::Counters, self.backend.counters(&name.0)),
             };
             // A cSC termination point is as up as its interface.
             for id in cfg.occ_connections_csctps.csctp.keys() {
                 let mut tp = Csctp::new(id.clone());
                 tp.state.oper_status = Some(oper);
+                tp.state.counters = counters!(
+                    interface::occ_connections_csctps::csctp::state::Counters,
+                    self.backend.csctp_counters(&name.0, &id.0)
+                );
                 entry.occ_connections_csctps.csctp.insert(id.clone(), tp);
             }
             out.interfaces.interface.insert(name.clone(), entry);
@@ -348,6 +418,7 @@ impl Domain {
     pub(super) fn cscs_state(&self, running: &Snapshot) -> Result<occ_connections::Data, rt::Error> {
         let xpath = format!("{} | {} | {}", Csc::PATH_CSC_ID, Csc::PATH_ENDPOINT, Csc::PATH_SEGMENT);
         let config = occ_connections::Data::from_tree_at(running.tree(), &xpath)?;
+        let verdicts = self.sla_verdicts();
         let obs = self.observed();
         let mut out = occ_connections::Data::default();
         for (id, cfg) in &config.connections.csc {
@@ -384,6 +455,14 @@ impl Domain {
                 operational_endpoints: Some(seen.map_or(0, |s| s.up_endpoints)),
                 last_change: seen.map(|s| s.since.clone()),
             };
+            let a = &mut entry.occ_oam_assurance;
+            a.meg_count = Some(Self::megs_on_csc(&obs, &id.0));
+            let (verdict, worst) = verdicts
+                .get(&id.0)
+                .cloned()
+                .unwrap_or((csc::occ_oam_assurance::LastSlaVerdict::NotEvaluated, None));
+            a.last_sla_verdict = Some(verdict);
+            a.worst_availability = worst;
             out.connections.csc.insert(id.clone(), entry);
         }
         Ok(out)
@@ -414,20 +493,38 @@ impl Hook for Commits {
     fn apply(&self, view: &CommitView) {
         const IFACES: &str = "/occ-interfaces:interfaces";
         const CSCS: &str = "/occ-connections:connections";
+        let oam = occ_oam::oam().0;
         let if_list = format!("{IFACES}/interface");
         let csc_list = format!("{CSCS}/csc");
-        let pm_list = format!("{}/pm-session", occ_oam::oam().0);
+        let pm_list = format!("{oam}/pm-session");
+        let meg_list = format!("{oam}/meg");
+        let vnf_list = format!("{}/vnf", crate::model::occ_nfv::nfv().0);
+        let actor_list = format!("{}/actor", crate::model::occ_actors::actors().0);
         let mut scope = Scope::default();
         for ch in view.changes.iter() {
             let path = ch.path();
-            if path == IFACES || path == CSCS || path == if_list || path == csc_list {
+            if [IFACES, CSCS, oam.as_str(), &if_list, &csc_list, &meg_list].contains(&path) {
                 scope.all = true;
             } else if let Some(k) = entry_key(path, &if_list) {
                 scope.ifaces.insert(k);
             } else if let Some(k) = entry_key(path, &csc_list) {
                 scope.cscs.insert(k);
+            } else if let Some(k) = entry_key(path, &meg_list) {
+                scope.megs.insert(k);
+            } else if let Some(k) = entry_key(path, &vnf_list).filter(|_| is_entry(path, &vnf_list)) {
+                match ch {
+                    Change::Created { .. } => self.0.vnf_created(&k, true),
+                    Change::Deleted { .. } => self.0.vnf_deleted(&k),
+                    _ => {}
+                }
+            } else if let Some(k) = entry_key(path, &actor_list).filter(|_| is_entry(path, &actor_list)) {
+                match ch {
+                    Change::Created { .. } => self.0.actor_changed(&k, true),
+                    Change::Deleted { .. } => self.0.actor_changed(&k, false),
+                    _ => {}
+                }
             } else if let Some(k) = entry_key(path, &pm_list) {
-                let whole = path.ends_with(']');
+                let whole = is_entry(path, &pm_list);
                 match ch {
                     Change::Created { .. } if whole => self.0.pm_session_created(&k),
                     Change::Deleted { .. } if whole => self.0.pm_session_deleted(&k),
@@ -435,7 +532,7 @@ impl Hook for Commits {
                 }
             }
         }
-        if scope.all || !scope.ifaces.is_empty() || !scope.cscs.is_empty() {
+        if scope.all || !scope.ifaces.is_empty() || !scope.cscs.is_empty() || !scope.megs.is_empty() {
             self.0.refresh(&view.config, scope);
         }
     }
@@ -456,6 +553,9 @@ mod tests {
         assert_eq!(entry_key("/occ-interfaces:interfaces/interface[name=\"x\"]", p), Some("x".into()));
         assert_eq!(entry_key("/occ-interfaces:interfaces", p), None);
         assert_eq!(entry_key("/occ-connections:connections/csc[csc-id='c']", p), None);
+        assert!(is_entry("/occ-interfaces:interfaces/interface[name='a/b']", p));
+        assert!(!is_entry("/occ-interfaces:interfaces/interface[name='a']/port-id[.='x']", p));
+        assert!(!is_entry("/occ-interfaces:interfaces", p));
     }
 
     #[test]

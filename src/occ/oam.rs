@@ -15,6 +15,7 @@ use std::time::{Duration, SystemTime};
 use crate::datastore::Snapshot;
 use crate::error::{Error, Errors};
 use crate::model::identities::PmMetric;
+use crate::model::occ_connections::connections::csc::occ_oam_assurance::LastSlaVerdict;
 use crate::model::occ_oam::oam::meg::{self, mep, Mep};
 use crate::model::occ_oam::oam::pm_session::{results::Interval, schedule};
 use crate::model::occ_oam::oam::{Meg, PmSession};
@@ -24,7 +25,7 @@ use crate::model::occ_services::cloud_services::sla_profiles::sla_profile::{obje
 use crate::model::occ_services::cloud_services::sla_profiles::SlaProfile;
 use crate::model::occ_services::cloud_services::SlaProfiles;
 use crate::model::rt::{self, Decimal64, Document as _, Operation as _};
-use crate::model::typedefs::{DateAndTime, MepId, OccId, PmMetricSet, ServiceLifecycleState};
+use crate::model::typedefs::{DateAndTime, MepId, OccId, Percent, PmMetricSet, ServiceLifecycleState};
 use crate::netconf::RpcCall;
 use crate::notify::{event_time, parse_date_time};
 
@@ -46,6 +47,9 @@ pub(super) struct PmState {
     evaluated: HashMap<String, u32>,
     /// (session, metric) pairs above their rising threshold.
     above: HashSet<(String, String)>,
+    /// Per cSC: the verdict of the last interval checked against an SLA,
+    /// and the lowest availability of an interval in service.
+    verdicts: HashMap<String, (LastSlaVerdict, Option<Percent>)>,
 }
 
 /// When a session measures.
@@ -96,7 +100,7 @@ fn measures(metrics: &[PmMetric], m: &PmMetric) -> bool {
 }
 
 /// `m` in an interval, in SLA units: milliseconds, a ratio, a percentage.
-fn metric_value(iv: &Interval, m: &PmMetric) -> Option<f64> {
+pub(super) fn metric_value(iv: &Interval, m: &PmMetric) -> Option<f64> {
     match m {
         PmMetric::TwoWayFrameDelay => ms(iv.fd_avg_us),
         PmMetric::OneWayFrameDelay | PmMetric::MeanFrameDelay => ms(iv.fd_avg_us).map(|v| v / 2.0),
@@ -109,7 +113,7 @@ fn metric_value(iv: &Interval, m: &PmMetric) -> Option<f64> {
 }
 
 /// An objective's target and whether higher values are better.
-fn target(o: &Objective) -> Option<(f64, bool)> {
+pub(super) fn target(o: &Objective) -> Option<(f64, bool)> {
     use objective::Target;
     match o.target.as_ref()? {
         Target::Delay(d) => Some((float(d.delay.as_ref()?.0), false)),
@@ -119,7 +123,7 @@ fn target(o: &Objective) -> Option<(f64, bool)> {
     }
 }
 
-fn met(value: f64, (goal, higher_better): (f64, bool)) -> bool {
+pub(super) fn met(value: f64, (goal, higher_better): (f64, bool)) -> bool {
     if higher_better {
         value >= goal
     } else {
@@ -158,6 +162,11 @@ fn failed(msg: String, tag: &str, path: String) -> Errors {
 impl Domain {
     fn pm_state(&self) -> std::sync::MutexGuard<'_, PmState> {
         self.pm.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Per cSC: last SLA verdict and worst availability in service.
+    pub(super) fn sla_verdicts(&self) -> HashMap<String, (LastSlaVerdict, Option<Percent>)> {
+        self.pm_state().verdicts.clone()
     }
 
     pub(super) fn pm_session_created(&self, id: &str) {
@@ -298,8 +307,19 @@ impl Domain {
                         if !on_csc.contains_key(csc) {
                             on_csc.insert(csc.clone(), Self::services_on(&running, csc)?);
                         }
-                        if let Some(svc) = on_csc.get(csc) {
-                            self.check_sla(svc, s, csc, &iv);
+                        let verdict = on_csc.get(csc).and_then(|svc| self.check_sla(svc, s, csc, &iv));
+                        let mut pm = self.pm_state();
+                        let v =
+                            pm.verdicts.entry(csc.0.clone()).or_insert((LastSlaVerdict::NotEvaluated, None));
+                        match verdict {
+                            Some(true) => v.0 = LastSlaVerdict::Met,
+                            Some(false) => v.0 = LastSlaVerdict::Violated,
+                            None => {}
+                        }
+                        if let Some(a) = &iv.availability {
+                            if v.1.as_ref().is_none_or(|w| a.0 .0 < w.0 .0) {
+                                v.1 = Some(a.clone());
+                            }
                         }
                     }
                 }
@@ -337,8 +357,11 @@ impl Domain {
         }
     }
 
-    fn check_sla(&self, svc: &occ_services::Data, s: &PmSession, csc: &OccId, iv: &Interval) {
+    /// Checks an interval against the SLA of each active service on `csc`:
+    /// whether every objective it measures was met (`None`: none measured).
+    fn check_sla(&self, svc: &occ_services::Data, s: &PmSession, csc: &OccId, iv: &Interval) -> Option<bool> {
         let profiles = &svc.cloud_services.sla_profiles.sla_profile;
+        let mut verdict = None;
         for service in svc.cloud_services.service.values() {
             if !service.csc.contains(csc)
                 || self.lifecycle(&service.service_id) != ServiceLifecycleState::Active
@@ -351,7 +374,9 @@ impl Domain {
                     continue;
                 }
                 let (Some(v), Some(goal)) = (metric_value(iv, &o.metric), target(o)) else { continue };
-                if met(v, goal) {
+                let ok = met(v, goal);
+                verdict = Some(verdict.unwrap_or(true) && ok);
+                if ok {
                     continue;
                 }
                 let n = SlaViolation {
@@ -367,6 +392,7 @@ impl Domain {
                 self.announce("sla-violation", n.to_xml(self.ctx, ""));
             }
         }
+        verdict
     }
 
     /// `compute-sla-report`.
