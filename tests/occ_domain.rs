@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use common::nc::Client;
 use occd::netconf::Server;
-use occd::occ::backend::Simulator;
+use occd::occ::backend::{Backend as _, Simulator};
 
 const SVC: &str = "urn:occd:params:xml:ns:yang:occ-services";
 const OAM: &str = "urn:occd:params:xml:ns:yang:occ-oam";
@@ -167,4 +167,42 @@ async fn service_life_over_restconf() {
     let (_, v) = e.http("GET", state, "").await;
     assert_eq!(v["occ-services:state"]["oper-status"], "down", "{v}");
     assert_eq!(v["occ-services:state"]["history"].as_array().map(Vec::len), Some(2), "{v}");
+}
+
+/// A service's lifecycle is kept beside the datastores: after a restart an
+/// active service is active again, its cSC set up again in the backend.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn lifecycle_survives_a_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let scenario = std::fs::read_to_string(common::root().join("yang/occ/examples/scenario.xml")).unwrap();
+    {
+        let server = common::open_server_in(dir.path());
+        occd::occ::install(&server, Arc::new(Simulator::new(1)));
+        let mut c = Client::connect_as(&server, "admin").await;
+        c.ok(&format!("<edit-config><target><running/></target><config>{scenario}</config></edit-config>"))
+            .await;
+        let r = c.rpc(&activate("svc-iaas-01")).await;
+        assert!(r.contains(">active</lifecycle-state>"), "{r}");
+    }
+    assert!(dir.path().join("occ-services-state.json").exists());
+    let server = common::open_server_in(dir.path());
+    let sim = Arc::new(Simulator::new(1));
+    occd::occ::install(&server, sim.clone());
+    assert!(sim.csc_set_up("csc-001"), "the active service's cSC is set up again");
+    let mut c = Client::connect_as(&server, "admin").await;
+    let r = c.rpc(SERVICE_STATE).await;
+    assert!(
+        r.contains("<lifecycle-state>active</lifecycle-state>")
+            && r.contains("<oper-status>up</oper-status>")
+            && r.contains("<to>active</to>"),
+        "{r}"
+    );
+    // A damaged file is reported and ignored: services start designed.
+    drop(c);
+    drop(server);
+    std::fs::write(dir.path().join("occ-services-state.json"), "{not json").unwrap();
+    let server = common::open_server_in(dir.path());
+    occd::occ::install(&server, Arc::new(Simulator::new(1)));
+    let r = Client::connect_as(&server, "admin").await.rpc(SERVICE_STATE).await;
+    assert!(r.contains("<lifecycle-state>designed</lifecycle-state>"), "{r}");
 }

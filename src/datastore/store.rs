@@ -352,6 +352,7 @@ struct Inner {
     /// Modules whose edits are validated incrementally (see
     /// [`ffi::constraint_free_modules`]).
     constraint_free: std::collections::HashSet<String>,
+    data_dir: PathBuf,
 }
 
 /// Where the running working tree comes from at the next commit.
@@ -444,6 +445,12 @@ pub(crate) fn tree_of<'a>(ctx: &'a Context, root: RawNode) -> DataTree<'a> {
 }
 
 impl Datastores {
+    /// The directory the datastores keep their files in (other layers may
+    /// keep theirs beside them).
+    pub fn data_dir(&self) -> &Path {
+        &self.inner.data_dir
+    }
+
     /// Opens the datastores in `data_dir`: running recovered from the
     /// journal (and validated), startup from its file, the candidate equal to
     /// running. A pending non-persistent confirmed commit is reverted; a
@@ -499,6 +506,7 @@ impl Datastores {
         let (confirm_events, _) = broadcast::channel(64);
         let ds = Datastores {
             inner: Arc::new(Inner {
+                data_dir: data_dir.to_path_buf(),
                 schema,
                 running: RwLock::new(Arc::new(Snapshot { tree, txid, time: now })),
                 candidate: RwLock::new(None),

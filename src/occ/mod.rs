@@ -144,6 +144,7 @@ pub fn install_with(server: &Arc<Server>, backend: Arc<dyn Backend>, opts: Optio
     }
     server.ds.add_state_provider(d.clone());
     server.ds.add_hook(Arc::new(network::Commits(d.clone())));
+    d.restore_records();
     d.refresh(&d.ds.running(), network::Scope { all: true, ..Default::default() });
     if let Err(e) = d.vnfs_at_start(d.ds.running().tree()) {
         tracing::warn!("OCC VNFs: {e}");
@@ -247,7 +248,72 @@ fn internal(e: rt::Error) -> Errors {
     Errors::from(Error::operation_failed(format!("{}: {}", e.path, e.message)))
 }
 
+/// The file beside the datastores that keeps the services' lifecycle.
+const RECORDS_FILE: &str = "occ-services-state.json";
+
 impl Domain {
+    /// Writes every service's lifecycle state, activation time and history
+    /// (as the `state` of occ-services, RFC 7951 JSON) beside the
+    /// datastores: written to a temporary file, synced, renamed.
+    fn save_records(&self, records: &HashMap<String, Record>) {
+        let mut data = occ_services::Data::default();
+        for (id, r) in records {
+            let mut entry = cloud_services::Service::new(OccId(id.clone()));
+            entry.state.lifecycle_state = Some(r.state);
+            entry.state.activated_at = r.activated_at.clone();
+            entry.state.history = r.history.clone();
+            data.cloud_services.service.insert(OccId(id.clone()), entry);
+        }
+        let path = self.ds.data_dir().join(RECORDS_FILE);
+        let tmp = path.with_extension("json.tmp");
+        let write = || -> std::io::Result<()> {
+            use std::io::Write as _;
+            let mut f = std::fs::File::create(&tmp)?;
+            f.write_all(data.to_json().to_string().as_bytes())?;
+            f.sync_all()?;
+            std::fs::rename(&tmp, &path)
+        };
+        if let Err(e) = write() {
+            tracing::warn!("OCC: cannot save the services' lifecycle to {}: {e}", path.display());
+        }
+    }
+
+    /// Reads the saved lifecycle of the services still configured, and
+    /// sets up again in the backend the cSCs of the active ones.
+    fn restore_records(&self) {
+        let path = self.ds.data_dir().join(RECORDS_FILE);
+        let Ok(text) = std::fs::read_to_string(&path) else { return };
+        let saved = match serde_json::from_str(&text)
+            .map_err(|e| e.to_string())
+            .and_then(|v| occ_services::Data::from_json(&v).map_err(|e| e.to_string()))
+        {
+            Ok(d) => d,
+            Err(e) => {
+                tracing::warn!("OCC: {} is unreadable ({e}); services start designed", path.display());
+                return;
+            }
+        };
+        let running = self.ds.running();
+        let mut records = self.records();
+        for (id, s) in saved.cloud_services.service {
+            let Ok(svc) = Self::service(&running, &id) else { continue };
+            let state = s.state.lifecycle_state.unwrap_or(lifecycle::INITIAL);
+            if state == State::Active {
+                for c in &svc.csc {
+                    let path = occ_connections::connections().csc(c.clone());
+                    let csc = occ_connections::Data::from_tree_at(running.tree(), &path.0)
+                        .ok()
+                        .and_then(|d| d.connections.csc.get(c).cloned());
+                    if let Some(Err(why)) = csc.map(|csc| self.backend.activate_csc(&csc)) {
+                        tracing::warn!("OCC: cSC {} of active service {} not set up again: {why}", c.0, id.0);
+                    }
+                }
+            }
+            records
+                .insert(id.0, Record { state, activated_at: s.state.activated_at, history: s.state.history });
+        }
+    }
+
     /// Runs `job` at `when` on a thread of its own (while the domain
     /// lives); refused with `resource-denied` when too many wait.
     fn schedule(
@@ -353,6 +419,7 @@ impl Domain {
             from: Some(from),
             to: Some(to),
         });
+        self.save_records(records);
         let n = occ_services::ServiceStateChange {
             service_id: Some(id.clone()),
             from: Some(from),
