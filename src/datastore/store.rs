@@ -422,15 +422,24 @@ unsafe fn changes_between(old: RawNode, new: &DataTree<'static>) -> Result<Vec<C
 }
 
 /// A tree from raw nodes (NULL: empty).
-/// Moves every node of `source` into `target` (libyang merge).
+/// Moves every node of `source` into `target`: libyang's merge for
+/// top-level trees; for chains of unlinked nested instances (a RESTCONF
+/// target's config and state copies), instance by instance.
 pub(crate) fn merge_into(
     ctx: &'static Context,
     target: DataTree<'static>,
     source: DataTree<'static>,
 ) -> Result<DataTree<'static>, Errors> {
     let mut root = target.into_raw();
+    let source = source.into_raw();
     // SAFETY: both trees are ours; `source` is consumed.
-    let r = unsafe { ffi::merge_destruct(&mut root, source.into_raw()) };
+    let r = unsafe {
+        if root.is_null() || ffi::top_level_schema(root) {
+            ffi::merge_destruct(&mut root, source)
+        } else {
+            ffi::merge_instances(&mut root, source)
+        }
+    };
     let tree = tree_of(ctx, root);
     r.map_err(|e| op_failed(format!("merging trees failed (libyang {e})")))?;
     Ok(tree)

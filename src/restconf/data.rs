@@ -648,72 +648,12 @@ fn select(
     }
     drop(state);
     let mut out = match (config.is_null(), st.is_null()) {
-        // SAFETY: both chains are our copies; `st` is consumed.
-        (false, false) => {
-            tree_of(ctx, unsafe { merge_instances(config, st) }.map_err(|e| copy_failed(&e.to_string()))?)
-        }
+        (false, false) => merge_into(ctx, tree_of(ctx, config), tree_of(ctx, st))?,
         (true, _) => tree_of(ctx, st),
         (false, true) => tree_of(ctx, config),
     };
     out = shape.apply(ctx, out, false);
     Ok(Printable::Owned(out))
-}
-
-/// Moves the copied state instances of `state` into the copied config
-/// instances of `config` (chains of unlinked siblings, at any depth: what
-/// libyang's merge refuses below the top level). Returns the first node.
-///
-/// # Safety
-/// Both chains are ours and unlinked; `state` is consumed.
-unsafe fn merge_instances(config: RawNode, state: RawNode) -> Result<RawNode, u32> {
-    // SAFETY: contract; every node moved is unlinked first.
-    unsafe {
-        for s in ffi::siblings(state) {
-            ffi::unlink(s)?;
-            match ffi::find_sibling_first(config, s) {
-                Some(c) => {
-                    let kids = ffi::node_first_child(s);
-                    if !kids.is_null() {
-                        merge_children(c, kids)?;
-                    }
-                    ffi::free_tree(s);
-                }
-                None => {
-                    ffi::insert_sibling(config, s)?;
-                }
-            }
-        }
-        Ok(ffi::first_sibling(config))
-    }
-}
-
-/// Moves the children chain `kids` (of a node being dropped) under
-/// `target`, merging instances `target` has already.
-///
-/// # Safety
-/// As [`merge_instances`].
-unsafe fn merge_children(target: RawNode, kids: RawNode) -> Result<(), u32> {
-    // SAFETY: contract.
-    unsafe {
-        // Instances `target` has (list keys among them) stay where they
-        // are and are freed with their parent; the others move.
-        for k in ffi::siblings(kids) {
-            let existing = ffi::node_first_child(target);
-            match (!existing.is_null()).then(|| ffi::find_sibling_first(existing, k)).flatten() {
-                Some(c) => {
-                    let grand = ffi::node_first_child(k);
-                    if !grand.is_null() {
-                        merge_children(c, grand)?;
-                    }
-                }
-                None => {
-                    ffi::unlink(k)?;
-                    ffi::insert_child(target, k)?;
-                }
-            }
-        }
-        Ok(())
-    }
 }
 
 /// RFC 8342 §5.3.4: a node without its own `origin` has its parent's. A

@@ -750,6 +750,75 @@ pub unsafe fn merge_destruct(target: &mut RawNode, source: RawNode) -> Result<()
     ok(unsafe { ffi::lyd_merge_siblings(target, source, ffi::LYD_MERGE_DESTRUCT as u16) })
 }
 
+/// Whether instances of `node`'s schema sit at the top level of a data
+/// tree (no data-node ancestor in the schema; choice and case do not
+/// count). Opaque nodes count as top-level.
+///
+/// # Safety
+/// See the section comment.
+pub unsafe fn top_level_schema(node: RawNode) -> bool {
+    // SAFETY: `node` is live; its schema (if any) is compiled.
+    unsafe {
+        let s = (*node).schema;
+        s.is_null() || ffi::lysc_data_node((*s).parent).is_null()
+    }
+}
+
+/// Moves the unlinked chain `source` into the unlinked chain starting at
+/// `*first`, at any depth (libyang's merge takes top-level trees only): an
+/// instance `*first` lacks moves over; one it has gets `source`'s children
+/// merged the same way. `source` is consumed; `*first` is updated.
+///
+/// # Safety
+/// See the section comment; both chains are owned by the caller, of one
+/// context, and siblings of the same schema parent.
+pub unsafe fn merge_instances(first: &mut RawNode, source: RawNode) -> Result<(), u32> {
+    // SAFETY: contract; every node moved is unlinked first.
+    unsafe {
+        for s in siblings(source) {
+            unlink(s)?;
+            match find_in(*first, s) {
+                Some(c) => {
+                    merge_children(c, s)?;
+                    free_tree(s);
+                }
+                None => *first = insert_sibling(*first, s)?,
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Moves the children of `from` under `target`, merging the instances
+/// `target` has already; those (list keys among them) stay under `from`.
+///
+/// # Safety
+/// As [`merge_instances`].
+unsafe fn merge_children(target: RawNode, from: RawNode) -> Result<(), u32> {
+    // SAFETY: contract.
+    unsafe {
+        for k in children(from) {
+            match find_in(node_first_child(target), k) {
+                Some(c) => merge_children(c, k)?,
+                None => {
+                    unlink(k)?;
+                    insert_child(target, k)?;
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// [`find_sibling_first`] in a chain that may be empty (NULL).
+///
+/// # Safety
+/// See the section comment.
+unsafe fn find_in(first: RawNode, target: RawNode) -> Option<RawNode> {
+    // SAFETY: contract.
+    (!first.is_null()).then(|| unsafe { find_sibling_first(first, target) }).flatten()
+}
+
 /// libyang's internal data flags: a node created and not validated yet,
 /// and a node whose `when` was found true.
 pub const LYD_NEW: u32 = ffi::LYD_NEW;
