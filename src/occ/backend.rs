@@ -165,9 +165,11 @@ pub struct Simulator {
     /// Member ports of aggregated interfaces, and the failed ones.
     ports: Mutex<HashMap<String, Vec<String>>>,
     failed_ports: Mutex<HashSet<(String, String)>>,
-    /// Counters per (interface, cSCTP) since start, and each interface's
+    /// The cSCTPs of active cSCs, per interface (an index of `active`).
+    carrying: Mutex<HashMap<String, HashSet<String>>>,
+    /// Counters per interface and cSCTP since start, and each interface's
     /// sum at its last reset.
-    counters: Mutex<HashMap<(String, String), Traffic>>,
+    counters: Mutex<HashMap<String, HashMap<String, Traffic>>>,
     reset_at: Mutex<HashMap<String, Traffic>>,
     events: Mutex<Option<Sender<Event>>>,
 }
@@ -186,6 +188,7 @@ impl Simulator {
             failed: Mutex::default(),
             ports: Mutex::default(),
             failed_ports: Mutex::default(),
+            carrying: Mutex::default(),
             counters: Mutex::default(),
             reset_at: Mutex::default(),
             events: Mutex::default(),
@@ -232,10 +235,14 @@ impl Simulator {
 
     /// The counters of one cSCTP, with the traffic since the last reading
     /// when an active cSC runs over it.
-    fn advance(&self, all: &mut HashMap<(String, String), Traffic>, interface: &str, csctp: &str) -> Traffic {
-        let key = (interface.to_string(), csctp.to_string());
-        let carrying = lock(&self.active).values().any(|eps| eps.contains(&key));
-        let c = all.entry(key).or_default();
+    fn advance(
+        &self,
+        all: &mut HashMap<String, HashMap<String, Traffic>>,
+        interface: &str,
+        csctp: &str,
+    ) -> Traffic {
+        let carrying = lock(&self.carrying).get(interface).is_some_and(|tps| tps.contains(csctp));
+        let c = all.entry(interface.to_string()).or_default().entry(csctp.to_string()).or_default();
         if carrying && self.interface_up(interface) {
             let r = self.draw(fnv(interface) ^ fnv(csctp).rotate_left(7));
             let (fin, fout) = (1000 + r % 1000, 1000 + (r >> 16) % 1000);
@@ -251,6 +258,28 @@ impl Simulator {
             });
         }
         *c
+    }
+
+    /// The sum of an interface's cSCTP counters since start.
+    fn total(all: &HashMap<String, HashMap<String, Traffic>>, interface: &str) -> Traffic {
+        let mut sum = Traffic::default();
+        for c in all.get(interface).into_iter().flat_map(HashMap::values) {
+            sum.add(c);
+        }
+        sum
+    }
+
+    /// Adds (`on`) or removes the endpoints of a cSC in the carrying index.
+    fn index_endpoints(&self, eps: &[(String, String)], on: bool) {
+        let mut carrying = lock(&self.carrying);
+        for (i, tp) in eps {
+            let set = carrying.entry(i.clone()).or_default();
+            if on {
+                set.insert(tp.clone());
+            } else {
+                set.remove(tp);
+            }
+        }
     }
 
     /// The next value of the call sequence, mixed with `salt`.
@@ -319,22 +348,12 @@ impl Backend for Simulator {
     }
 
     fn counters(&self, interface: &str) -> Traffic {
-        let on: Vec<String> = {
-            let active = lock(&self.active);
-            let mut tps: Vec<String> =
-                active.values().flatten().filter(|(i, _)| i == interface).map(|(_, tp)| tp.clone()).collect();
-            tps.sort();
-            tps.dedup();
-            tps
-        };
+        let on: Vec<String> = lock(&self.carrying).get(interface).into_iter().flatten().cloned().collect();
         let mut all = lock(&self.counters);
         for tp in &on {
             self.advance(&mut all, interface, tp);
         }
-        let mut sum = Traffic::default();
-        for (_, c) in all.iter().filter(|((i, _), _)| i == interface) {
-            sum.add(c);
-        }
+        let mut sum = Self::total(&all, interface);
         if let Some(base) = lock(&self.reset_at).get(interface) {
             sum.sub(base);
         }
@@ -346,10 +365,7 @@ impl Backend for Simulator {
     }
 
     fn reset_counters(&self, interface: &str) {
-        let mut sum = Traffic::default();
-        for (_, c) in lock(&self.counters).iter().filter(|((i, _), _)| i == interface) {
-            sum.add(c);
-        }
+        let sum = Self::total(&lock(&self.counters), interface);
         lock(&self.reset_at).insert(interface.to_string(), sum);
     }
 
@@ -357,13 +373,22 @@ impl Backend for Simulator {
         if let Some(ep) = csc.endpoint.values().find(|ep| !self.interface_up(&ep.interface.0)) {
             return Err(format!("interface {} is down", ep.interface.0));
         }
-        let eps = csc.endpoint.values().map(|ep| (ep.interface.0.clone(), ep.csctp.0.clone())).collect();
-        lock(&self.active).insert(csc.csc_id.0.clone(), eps);
+        let eps: Vec<(String, String)> =
+            csc.endpoint.values().map(|ep| (ep.interface.0.clone(), ep.csctp.0.clone())).collect();
+        self.index_endpoints(&eps, true);
+        let old = lock(&self.active).insert(csc.csc_id.0.clone(), eps.clone());
+        if let Some(old) = old {
+            let gone: Vec<_> = old.into_iter().filter(|e| !eps.contains(e)).collect();
+            self.index_endpoints(&gone, false);
+        }
         Ok(())
     }
 
     fn deactivate_csc(&self, csc: &str) {
-        lock(&self.active).remove(csc);
+        let old = lock(&self.active).remove(csc);
+        if let Some(old) = old {
+            self.index_endpoints(&old, false);
+        }
     }
 
     fn csc_set_up(&self, csc: &str) -> bool {
@@ -518,6 +543,31 @@ mod tests {
         assert!(s.csc_set_up("csc-1"));
         s.deactivate_csc("csc-1");
         assert!(!s.csc_set_up("csc-1"));
+    }
+
+    #[test]
+    fn counters_sum_the_carrying_csctps_since_a_reset() {
+        use crate::model::occ_connections::connections::csc::Endpoint;
+        let s = Simulator::new(2);
+        let mut csc = Csc::new("csc-1");
+        for (i, tp) in [("if-a", "tp-1"), ("if-b", "tp-2")] {
+            let ep = Endpoint::new(i, tp);
+            csc.endpoint.insert(ep.key(), ep);
+        }
+        assert_eq!(s.counters("if-a"), Traffic::default(), "nothing flows before activation");
+        assert_eq!(s.activate_csc(&csc), Ok(()));
+        let tp = s.csctp_counters("if-a", "tp-1");
+        assert!(tp.in_frames > 0);
+        let total = s.counters("if-a");
+        assert!(total.in_frames > tp.in_frames, "the interface reading moves its cSCTP on too");
+        assert_eq!(s.csctp_counters("if-b", "tp-9"), Traffic::default());
+        s.reset_counters("if-a");
+        s.deactivate_csc("csc-1");
+        assert_eq!(s.counters("if-a"), Traffic::default(), "zero after the reset, nothing flowing since");
+        assert!(
+            s.csctp_counters("if-a", "tp-1").in_frames >= total.in_frames,
+            "cSCTP counters are not reset"
+        );
     }
 
     fn path() -> Vec<Hop> {
