@@ -12,9 +12,8 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
-use crate::model::occ_connections;
 use crate::model::occ_oam::oam::meg::mep::state::{remote_mep::Status, RemoteMep};
-use crate::model::occ_oam::oam::meg::{self, Mep};
+use crate::model::occ_oam::oam::meg::Mep;
 use crate::model::occ_oam::oam::Meg;
 use crate::model::occ_oam::{self, MepDefect};
 use crate::model::rt::{self, Document as _, Operation as _};
@@ -93,15 +92,6 @@ fn interface(p: &Mep) -> &str {
 }
 
 impl Domain {
-    /// The cSC a MEG monitors (directly or one of its segments).
-    fn meg_csc(m: &Meg) -> Option<&OccId> {
-        match m.monitored.as_ref()? {
-            meg::Monitored::Csc(c) => c.csc.as_ref(),
-            meg::Monitored::Segment(s) => s.seg_csc.as_ref(),
-            meg::Monitored::Interface(_) => None,
-        }
-    }
-
     /// Recomputes the MEGs named, and those on the interfaces and cSCs
     /// given (all of them when `all`), announcing changed defect sets.
     pub(super) fn refresh_megs(
@@ -134,22 +124,12 @@ impl Domain {
             let mut mips = Vec::new();
             let mut keys: Vec<String> = m.mep.values().map(|p| format!("if:{}", interface(p))).collect();
             let mut set_up = true;
-            if let Some(c) = Self::meg_csc(&m) {
-                keys.push(format!("csc:{}", c.0));
-                set_up = obs.csc_set_up(&c.0);
-                let path = occ_connections::connections().csc(c.clone()).0;
-                let data = occ_connections::Data::from_tree_at(tree, &path)?;
-                if let Some(csc) = data.connections.csc.get(c) {
-                    let segs: Vec<_> = csc.segment.values().collect();
-                    for s in segs.iter().take(segs.len().saturating_sub(1)) {
-                        if let Some(i) = &s.z_end.interface {
-                            mips.push(i.0.clone());
-                        }
-                    }
+            if let Some((csc, key, _)) = Self::monitored(Some(&m)) {
+                keys.push(key);
+                if let Some(c) = csc {
+                    set_up = obs.csc_set_up(&c.0);
+                    mips = Self::mips(tree, &c)?;
                 }
-            }
-            if let Some(meg::Monitored::Interface(i)) = &m.monitored {
-                keys.extend(i.interface.as_ref().map(|i| format!("if:{}", i.0)));
             }
             keys.extend(mips.iter().map(|i| format!("if:{i}")));
             keys.sort();

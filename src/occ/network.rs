@@ -98,6 +98,18 @@ pub(super) fn is_entry(path: &str, prefix: &str) -> bool {
     rest.starts_with('[')
 }
 
+/// The key of the entry of the list at `list` a change creates (`true`)
+/// or deletes (`false`) whole; `None` for any other change.
+fn whole_entry(ch: &Change, list: &str) -> Option<(String, bool)> {
+    let created = match ch {
+        Change::Created { .. } => true,
+        Change::Deleted { .. } => false,
+        _ => return None,
+    };
+    let path = ch.path();
+    entry_key(path, list).filter(|_| is_entry(path, list)).map(|k| (k, created))
+}
+
 impl Observed {
     /// Whether cSC `id` was set up in the network when last computed.
     pub fn csc_set_up(&self, id: &str) -> bool {
@@ -511,24 +523,20 @@ impl Hook for Commits {
                 scope.cscs.insert(k);
             } else if let Some(k) = entry_key(path, &meg_list) {
                 scope.megs.insert(k);
-            } else if let Some(k) = entry_key(path, &vnf_list).filter(|_| is_entry(path, &vnf_list)) {
-                match ch {
-                    Change::Created { .. } => self.0.vnf_created(&k, true),
-                    Change::Deleted { .. } => self.0.vnf_deleted(&k),
-                    _ => {}
+            }
+            if let Some((k, created)) = whole_entry(ch, &vnf_list) {
+                if created {
+                    self.0.vnf_created(&k, true);
+                } else {
+                    self.0.vnf_deleted(&k);
                 }
-            } else if let Some(k) = entry_key(path, &actor_list).filter(|_| is_entry(path, &actor_list)) {
-                match ch {
-                    Change::Created { .. } => self.0.actor_changed(&k, true),
-                    Change::Deleted { .. } => self.0.actor_changed(&k, false),
-                    _ => {}
-                }
-            } else if let Some(k) = entry_key(path, &pm_list) {
-                let whole = is_entry(path, &pm_list);
-                match ch {
-                    Change::Created { .. } if whole => self.0.pm_session_created(&k),
-                    Change::Deleted { .. } if whole => self.0.pm_session_deleted(&k),
-                    _ => {}
+            } else if let Some((k, created)) = whole_entry(ch, &actor_list) {
+                self.0.actor_changed(&k, created);
+            } else if let Some((k, created)) = whole_entry(ch, &pm_list) {
+                if created {
+                    self.0.pm_session_created(&k);
+                } else {
+                    self.0.pm_session_deleted(&k);
                 }
             }
         }

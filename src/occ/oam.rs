@@ -224,9 +224,24 @@ impl Domain {
         Timing { start, stop, len }
     }
 
+    /// The interfaces of the MIPs on cSC `csc`: where its segments meet
+    /// (the z-end of every segment but the last), in order.
+    pub(super) fn mips(tree: &yang3::data::DataTree<'_>, csc: &OccId) -> Result<Vec<String>, rt::Error> {
+        let path = crate::model::occ_connections::connections().csc(csc.clone()).0;
+        let data = crate::model::occ_connections::Data::from_tree_at(tree, &path)?;
+        let Some(c) = data.connections.csc.get(csc) else { return Ok(Vec::new()) };
+        let segs: Vec<_> = c.segment.values().collect();
+        Ok(segs
+            .iter()
+            .take(segs.len().saturating_sub(1))
+            .filter_map(|s| s.z_end.interface.as_ref().map(|i| i.0.clone()))
+            .collect())
+    }
+
     /// The cSC a MEG monitors, if any, and the timeline key of what it
-    /// monitors with its phase before any recorded change.
-    fn monitored(m: Option<&Meg>) -> Option<(Option<OccId>, String, Phase)> {
+    /// monitors (`csc:ID`, `if:NAME`) with its phase before any recorded
+    /// change.
+    pub(super) fn monitored(m: Option<&Meg>) -> Option<(Option<OccId>, String, Phase)> {
         match m?.monitored.as_ref()? {
             meg::Monitored::Csc(c) => {
                 c.csc.clone().map(|c| (Some(c.clone()), format!("csc:{}", c.0), Phase::OutOfService))
@@ -539,16 +554,8 @@ impl Domain {
         };
         let mut hops = vec![hop(source)];
         if let Some(Some(csc)) = Self::monitored(Some(m)).map(|(c, _, _)| c) {
-            let cpath = crate::model::occ_connections::connections().csc(csc.clone()).0;
-            let cdata = crate::model::occ_connections::Data::from_tree_at(running.tree(), &cpath)
-                .map_err(internal)?;
-            if let Some(c) = cdata.connections.csc.get(&csc) {
-                let segs: Vec<_> = c.segment.values().collect();
-                for s in segs.iter().take(segs.len().saturating_sub(1)) {
-                    if let Some(i) = &s.z_end.interface {
-                        hops.push(Hop { responder: format!("mip@{}", i.0), interface: i.0.clone() });
-                    }
-                }
+            for i in Self::mips(running.tree(), &csc).map_err(internal)? {
+                hops.push(Hop { responder: format!("mip@{i}"), interface: i });
             }
         }
         match to {
