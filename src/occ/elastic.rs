@@ -36,6 +36,20 @@ struct Change {
     cir: BitRate,
 }
 
+/// A cSCTP's single ingress bandwidth profile (none when it has one per
+/// class of service, or none at all).
+pub(super) fn ingress_bwp(tp: &Csctp) -> Option<&IngressBwp> {
+    match &tp.ingress_bwp_granularity {
+        Some(IngressBwpGranularity::PerTp(PerTp { ingress_bwp: Some(b) })) => Some(b),
+        _ => None,
+    }
+}
+
+/// The committed rate of a cSCTP's single ingress profile, if set.
+pub(super) fn ingress_cir(tp: &Csctp) -> Option<u64> {
+    ingress_bwp(tp)?.cir.as_ref().map(|c| c.0)
+}
+
 fn refused(reason: impl Into<String>) -> Output {
     Output { accepted: Some(false), reason: Some(reason.into()) }
 }
@@ -72,9 +86,8 @@ impl Domain {
         let Some(tp) = tp else {
             return Ok(refused(format!("{}/{} is not an endpoint of cSC {}", interface.0, csctp.0, csc.0)));
         };
-        let bwp = match &tp.ingress_bwp_granularity {
-            Some(IngressBwpGranularity::PerTp(PerTp { ingress_bwp: Some(b) })) => b,
-            _ => return Ok(refused("the cSCTP has no single ingress bandwidth profile to change")),
+        let Some(bwp) = ingress_bwp(tp) else {
+            return Ok(refused("the cSCTP has no single ingress bandwidth profile to change"));
         };
         let Some(elastic) = &bwp.elastic else {
             return Ok(refused("the cSCTP's ingress bandwidth profile is not elastic"));
@@ -102,14 +115,17 @@ impl Domain {
         }
         let change = Change { interface, csctp, cir };
         if when <= asked + Duration::from_millis(500) {
-            return self.apply_rate(session, &change);
+            return self.commit_rate(session, &change, TestOption::TestThenSet);
         }
         // Checked now against today's configuration, applied later.
-        if let Some(why) = self.test_rate(session, &change)? {
-            return Ok(refused(why));
+        let checked = self.commit_rate(session, &change, TestOption::TestOnly)?;
+        if checked.accepted == Some(false) {
+            return Ok(checked);
         }
         self.schedule(when, move |d| {
-            if let Ok(Output { accepted: Some(false), reason, .. }) = d.apply_rate(session, &change) {
+            if let Ok(Output { accepted: Some(false), reason, .. }) =
+                d.commit_rate(session, &change, TestOption::TestThenSet)
+            {
                 tracing::warn!(
                     "scheduled modify-bandwidth of {}/{}: {reason:?}",
                     change.interface.0,
@@ -133,20 +149,9 @@ impl Domain {
         data.to_tree(self.ctx).map_err(internal)
     }
 
-    /// Commits the change: `accepted false` with the first error's message
-    /// when the modules refuse it; protocol errors (a lock held by another
-    /// session, say) as errors.
-    fn apply_rate(&self, session: SessionId, c: &Change) -> Result<Output, Errors> {
-        self.commit_rate(session, c, TestOption::TestThenSet)
-    }
-
-    /// Checks the change without committing it: `Some(reason)` when the
-    /// modules would refuse it.
-    fn test_rate(&self, session: SessionId, c: &Change) -> Result<Option<String>, Errors> {
-        let out = self.commit_rate(session, c, TestOption::TestOnly)?;
-        Ok(out.reason)
-    }
-
+    /// Commits the change (or only checks it, `TestOnly`): `accepted
+    /// false` with the first error's message when the modules refuse it;
+    /// protocol errors (a lock held by another session, say) as errors.
     fn commit_rate(&self, session: SessionId, c: &Change, test: TestOption) -> Result<Output, Errors> {
         let edit = self.rate_edit(c)?;
         match self.ds.edit(session, Datastore::Running, edit, DefaultOperation::Merge, test) {

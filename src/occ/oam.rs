@@ -155,7 +155,7 @@ fn percentile(v: &mut [f64], p: f64) -> f64 {
     v[rank.clamp(1, v.len()) - 1]
 }
 
-fn failed(msg: String, tag: &str, path: String) -> Errors {
+pub(super) fn failed(msg: String, tag: &str, path: String) -> Errors {
     Errors::from(Error::operation_failed(msg).with_app_tag(tag).with_path(path))
 }
 

@@ -14,9 +14,6 @@
 
 use crate::error::{Error, Errors};
 use crate::model::occ_connections::{self, connections::Csc};
-use crate::model::occ_interfaces::interfaces::interface::occ_connections_csctps::csctp::{
-    ingress_bwp_granularity::PerTp, IngressBwpGranularity,
-};
 use crate::model::occ_interfaces::{self, interfaces};
 use crate::model::occ_oam::oam::pm_session::results::Interval;
 use crate::model::occ_oam::run_activation_test::{output, Input, Output};
@@ -24,7 +21,8 @@ use crate::model::rt::{Decimal64, Document as _, Operation as _};
 use crate::model::typedefs::{BitRate, LossRatio, OccId};
 use crate::netconf::RpcCall;
 
-use super::oam::{met, metric_value, target};
+use super::elastic::ingress_cir;
+use super::oam::{failed, met, metric_value, target};
 use super::{internal, Domain};
 
 /// Loss and delay limits of a step when no SLA objective applies.
@@ -39,14 +37,7 @@ impl Domain {
             let path = interfaces().interface(ep.interface.clone()).0;
             let data = occ_interfaces::Data::from_tree_at(running.tree(), &path).map_err(internal)?;
             let Some(i) = data.interfaces.interface.get(&ep.interface) else { continue };
-            let cir = i.occ_connections_csctps.csctp.get(&ep.csctp).and_then(|tp| {
-                match &tp.ingress_bwp_granularity {
-                    Some(IngressBwpGranularity::PerTp(PerTp { ingress_bwp: Some(b) })) => {
-                        b.cir.as_ref().map(|c| c.0)
-                    }
-                    _ => None,
-                }
-            });
+            let cir = i.occ_connections_csctps.csctp.get(&ep.csctp).and_then(ingress_cir);
             if let Some(r) = cir.filter(|r| *r > 0).or(i.speed.as_ref().map(|s| s.0)) {
                 rate = rate.min(r);
             }
@@ -64,11 +55,7 @@ impl Domain {
         let path = occ_connections::connections().csc(id.clone()).0;
         let data = occ_connections::Data::from_tree_at(running.tree(), &path).map_err(internal)?;
         let Some(c) = data.connections.csc.get(&id) else {
-            return Err(Errors::from(
-                Error::operation_failed(format!("cSC {} does not exist", id.0))
-                    .with_app_tag("csc-not-found")
-                    .with_path(path),
-            ));
+            return Err(failed(format!("cSC {} does not exist", id.0), "csc-not-found", path));
         };
         let cir = Self::committed_rate(&running, c)?;
         let objectives = self.test_objectives(&running, &id, &input)?;

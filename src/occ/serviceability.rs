@@ -13,15 +13,13 @@
 use crate::error::{Error, Errors};
 use crate::model::identities::{ActorRole, InterfaceKind};
 use crate::model::occ_actors::{self, actors::relationship::Kind};
-use crate::model::occ_interfaces::interfaces::interface::occ_connections_csctps::csctp::{
-    ingress_bwp_granularity::PerTp, IngressBwpGranularity,
-};
 use crate::model::occ_interfaces::{self, interfaces};
 use crate::model::occ_lso::check_serviceability::{output::Offer, Input, Output};
 use crate::model::rt::{Document as _, Operation as _, Value as _};
 use crate::model::typedefs::{BitRate, OperStatus};
 use crate::netconf::RpcCall;
 
+use super::elastic::ingress_cir;
 use super::{internal, Domain};
 
 /// Lead time of an offer from a cSP the cSU has no subscription with.
@@ -50,17 +48,7 @@ impl Domain {
                 sites_ok = false;
                 continue;
             };
-            let committed: u64 = i
-                .occ_connections_csctps
-                .csctp
-                .values()
-                .filter_map(|tp| match &tp.ingress_bwp_granularity {
-                    Some(IngressBwpGranularity::PerTp(PerTp { ingress_bwp: Some(b) })) => {
-                        b.cir.as_ref().map(|c| c.0)
-                    }
-                    _ => None,
-                })
-                .sum();
+            let committed: u64 = i.occ_connections_csctps.csctp.values().filter_map(ingress_cir).sum();
             let free = i.speed.as_ref().map_or(0, |s| s.0).saturating_sub(committed);
             let of_csu = i.kind == Some(InterfaceKind::Csui)
                 && [&i.side_a.actor, &i.side_b.actor].iter().any(|a| a.as_ref() == Some(&csu));
