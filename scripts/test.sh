@@ -10,5 +10,5 @@ echo "== cargo clippy -D warnings"
 cargo clippy --workspace --all-targets -- -D warnings
 echo "== OCC modules: pyang lint and tree diagrams"
 scripts/check-yang.sh
-echo "== cargo test"
-cargo test --workspace
+echo "== cargo test (every commit the incremental check accepts is also validated in full)"
+OCCD_VERIFY_INCREMENTAL=1 cargo test --workspace

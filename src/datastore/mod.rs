@@ -1,14 +1,15 @@
 //! The datastores (RFC 8342): transactions, edit semantics, persistence.
 //!
-//! Today this holds the durable journal that commits are persisted to
-//! (`journal`), the confirmed-commit rules (`confirmed`) and the datastore
-//! locks (`locks`); the transaction manager and the NMDA datastores land on
-//! top of them. Nothing here knows a
-//! protocol.
+//! The datastores and their transactions (`store`), RFC 6241 edits
+//! (`edit`), incremental validation (`incremental`), the commit deltas
+//! between the two trees (`delta`), the durable journal (`journal`), the
+//! confirmed-commit rules (`confirmed`) and the locks (`locks`). Nothing
+//! here knows a protocol.
 
 pub mod confirmed;
 pub mod delta;
 pub mod edit;
+pub mod incremental;
 pub mod journal;
 pub mod locks;
 pub mod store;

@@ -53,16 +53,18 @@ use std::time::{Duration, SystemTime};
 use serde::{Deserialize, Serialize};
 use tokio::sync::broadcast;
 use tokio::time::Instant;
-use tracing::{info, warn};
+use tracing::{debug, error, info, warn};
 use yang3::context::Context;
 use yang3::data::{Data, DataFormat, DataPrinterFlags, DataTree, DataTreeOwningRef};
 
 use super::confirmed::{CommitOutcome, CommitParams, ConfirmedCommit, ConfirmedCommitError, Persisted};
 use super::delta::{self, Decoded, Delta, RawTree};
 use super::edit::{self, Change, DefaultOperation};
+use super::incremental;
 use super::journal::{Journal, JournalError};
 use super::locks::{LockContext, Lockable, Locks};
 use crate::error::{Error, ErrorTag, ErrorType, Errors, Stage};
+use crate::schema::deps;
 use crate::schema::ffi::{self, RawNode};
 use crate::schema::Schema;
 
@@ -287,6 +289,10 @@ pub struct Options {
     pub hook_timeout: Duration,
     /// Compact the journal into a snapshot past this many bytes.
     pub compact_bytes: u64,
+    /// After each commit the incremental check accepted, validate in full
+    /// as well and count (and log) any disagreement (tests; also set by the
+    /// environment variable `OCCD_VERIFY_INCREMENTAL`).
+    pub verify_incremental: bool,
 }
 
 impl Default for Options {
@@ -296,6 +302,7 @@ impl Default for Options {
             load_startup: false,
             hook_timeout: Duration::from_secs(10),
             compact_bytes: 64 << 20,
+            verify_incremental: std::env::var_os("OCCD_VERIFY_INCREMENTAL").is_some(),
         }
     }
 }
@@ -349,9 +356,8 @@ struct Inner {
     providers: RwLock<Vec<Arc<dyn StateProvider>>>,
     options: Options,
     dropper: mpsc::Sender<Box<dyn Send>>,
-    /// Modules whose edits are validated incrementally (see
-    /// [`ffi::constraint_free_modules`]).
-    constraint_free: std::collections::HashSet<String>,
+    /// The schema dependency index of incremental validation.
+    deps: deps::Deps,
     data_dir: PathBuf,
 }
 
@@ -393,6 +399,9 @@ pub struct Stats {
     pub copied: u64,
     /// Commits validated incrementally (the others in full).
     pub incremental: u64,
+    /// With `verify_incremental`: commits the incremental check accepted
+    /// and full validation refused or changed (must stay 0).
+    pub disagreements: u64,
 }
 
 fn ctx(schema: &'static Schema) -> &'static Context {
@@ -538,7 +547,13 @@ impl Datastores {
                 providers: RwLock::new(Vec::new()),
                 options,
                 dropper: drop_tx,
-                constraint_free: ffi::constraint_free_modules(ctx),
+                deps: {
+                    let d = deps::analyse(ctx);
+                    for o in &d.opaque {
+                        info!(constraint = %o, "commits validate in full: constraint not analysable");
+                    }
+                    d
+                },
             }),
         };
         ds.resume_confirmed_commit()?;
@@ -1326,12 +1341,19 @@ impl Datastores {
             return Ok(CommitInfo { txid: published.txid, changes: Arc::new(changes) });
         }
 
-        // 2. libyang validation: incremental when every change is in a
-        // constraint-free module, else full.
-        let incremental = self.incremental_ok(&changes, &published);
-        w.stats.incremental += u64::from(incremental);
-        let validated =
-            if incremental { add_defaults(&mut tree, &changes) } else { validate_tree(ctx, &mut tree) };
+        // 2. Validation: the incremental check of what the changes can
+        // affect; libyang's full validation when it cannot decide.
+        let validated = match self.check_incremental(&mut tree, &changes, &published, whole) {
+            Some(paths) => {
+                w.stats.incremental += 1;
+                if self.inner.options.verify_incremental {
+                    self.verify(&mut w.stats, &mut tree, &changes).map(|()| paths)
+                } else {
+                    Ok(paths)
+                }
+            }
+            None => validate_tree(ctx, &mut tree),
+        };
         let vpaths = match validated {
             Ok(paths) => paths,
             Err(e) => {
@@ -1435,33 +1457,58 @@ impl Datastores {
         self.writer().stats
     }
 
-    /// Whether a commit's changes can skip full validation: all in
-    /// constraint-free modules, and no non-presence container deleted
-    /// (libyang would create it again).
-    fn incremental_ok(&self, changes: &[Change], published: &Snapshot) -> bool {
-        let free = &self.inner.constraint_free;
-        !changes.is_empty()
-            && changes.len() <= delta::MAX_OPS
-            && changes.iter().all(|c| {
-                let path = c.path();
-                let module = path.trim_start_matches('/').split(':').next().unwrap_or("");
-                if !free.contains(module) {
-                    return false;
-                }
-                match c {
-                    // SAFETY: the published tree is immutable.
-                    Change::Deleted { .. } => unsafe {
-                        match ffi::find_path(published.root(), path) {
-                            Some(n) => {
-                                let (kind, flags) = ffi::schema_kind(ffi::node_schema(n));
-                                kind & ffi::LYS_CONTAINER == 0 || flags & ffi::LYS_PRESENCE != 0
-                            }
-                            None => false,
-                        }
-                    },
-                    _ => true,
-                }
-            })
+    /// The incremental check of a commit (see [`incremental`]): the paths
+    /// of the default nodes it added, or `None` to validate in full.
+    fn check_incremental(
+        &self,
+        tree: &mut DataTree<'static>,
+        changes: &[Change],
+        published: &Snapshot,
+        whole: bool,
+    ) -> Option<Vec<String>> {
+        if whole || changes.is_empty() || changes.len() > delta::MAX_OPS {
+            return None;
+        }
+        let new = tree.raw();
+        if new.is_null() {
+            return None;
+        }
+        // SAFETY: the working tree is ours alone; the published tree is
+        // immutable; both belong to the context the index was built from.
+        let r = unsafe {
+            let old = published.root();
+            let old = if old.is_null() { old } else { ffi::first_sibling(old) };
+            incremental::Check::new(&self.inner.deps, ffi::first_sibling(new), old).run(changes)
+        };
+        match r {
+            Ok(paths) => Some(paths),
+            Err(why) => {
+                debug!(reason = %why, "full validation");
+                None
+            }
+        }
+    }
+
+    /// `verify_incremental`: full validation after an accepted incremental
+    /// check; a refusal or a change is a disagreement (logged, counted, and
+    /// the commit refused).
+    fn verify(
+        &self,
+        stats: &mut Stats,
+        tree: &mut DataTree<'static>,
+        changes: &[Change],
+    ) -> Result<(), Errors> {
+        let what = match validate_tree(ctx(self.inner.schema), tree) {
+            Ok(paths) if paths.is_empty() => return Ok(()),
+            Ok(paths) => format!("full validation changed {paths:?}"),
+            Err(e) => format!("full validation refused it: {}", errors_line(&e)),
+        };
+        stats.disagreements += 1;
+        let paths: Vec<&str> = changes.iter().map(|c| c.path()).collect();
+        error!(changes = ?paths, "incremental validation accepted a commit, but {what}");
+        Err(op_failed(format!(
+            "incremental validation disagreed with full validation: {what} (changes {paths:?})"
+        )))
     }
 
     /// Forces a compaction now (tests, shutdown).
@@ -1668,30 +1715,6 @@ fn call_with_timeout<T: Send + 'static>(
             Err(Error::operation_failed(format!("{name} failed (panic)")))
         }
     }
-}
-
-/// The incremental check of a commit in constraint-free modules: values
-/// were checked when the edit was parsed, keys by the hashed lookups of the
-/// edit; what is left is libyang's implicit nodes (non-presence
-/// containers) below each created inner node. Returns the paths created.
-fn add_defaults(tree: &mut DataTree<'static>, changes: &[Change]) -> Result<Vec<String>, Errors> {
-    let mut paths = Vec::new();
-    for c in changes {
-        let Change::Created { path, .. } = c else { continue };
-        // SAFETY: our own tree; the diff is ours, read then freed.
-        unsafe {
-            let Some(n) = ffi::find_path(tree.raw(), path) else { continue };
-            let (kind, _) = ffi::schema_kind(ffi::node_schema(n));
-            if kind & (ffi::LYS_CONTAINER | ffi::LYS_LIST) == 0 {
-                continue;
-            }
-            let diff = ffi::new_implicit_tree(n)
-                .map_err(|e| op_failed(format!("libyang could not add default nodes (error {e})")))?;
-            paths.extend(delta::diff_paths(diff));
-            ffi::free_siblings(diff);
-        }
-    }
-    Ok(paths)
 }
 
 /// The changes a libyang diff to the tree of `new` describes; a moved

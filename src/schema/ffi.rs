@@ -45,6 +45,11 @@ pub fn store_all_errors() {
     unsafe { ffi::ly_log_options(ffi::LY_LOSTORE) };
 }
 
+/// The raw `ly_ctx` of a context (for the schema analysis of `deps`).
+pub(crate) fn raw_context(ctx: &Context) -> Option<*mut ffi::ly_ctx> {
+    raw_ctx(ctx)
+}
+
 fn raw_ctx(ctx: &Context) -> Option<*mut ffi::ly_ctx> {
     // Every context holds libyang's internal modules, so there is always one.
     let module = ctx.modules(false).next()?;
@@ -851,175 +856,7 @@ pub unsafe fn add_meta(
     }
 }
 
-// ---- schema analysis for incremental validation ----
-
-/// `LY_ARRAY_COUNT`: libyang's sized arrays keep their length (u64) just
-/// before the first item.
-///
-/// # Safety
-/// `array` is NULL or a libyang sized array.
-unsafe fn ly_array_count<T>(array: *const T) -> usize {
-    if array.is_null() {
-        return 0;
-    }
-    // SAFETY: contract: the count precedes the array.
-    unsafe { *(array.cast::<u64>().sub(1)) as usize }
-}
-
-/// What [`constraint_free_modules`] needs of one schema node.
-unsafe fn type_references(t: *const ffi::lysc_type) -> bool {
-    if t.is_null() {
-        return false;
-    }
-    // SAFETY: `t` is a compiled type; a union's `types` is a sized array.
-    unsafe {
-        match (*t).basetype {
-            ffi::LY_DATA_TYPE::LY_TYPE_LEAFREF | ffi::LY_DATA_TYPE::LY_TYPE_INST => true,
-            ffi::LY_DATA_TYPE::LY_TYPE_UNION => {
-                let u = t.cast::<ffi::lysc_type_union>();
-                let types = (*u).types;
-                (0..ly_array_count(types)).any(|i| type_references(*types.add(i)))
-            }
-            _ => false,
-        }
-    }
-}
-
-/// The name of the module whose data tree holds `s` (its top-level
-/// ancestor's module: augments count for the augmented module).
-unsafe fn tree_module(mut s: RawSchema) -> Option<String> {
-    // SAFETY: compiled schema nodes, parents up to the top.
-    unsafe {
-        while !(*s).parent.is_null() {
-            s = (*s).parent;
-        }
-        opt_string((*(*s).module).name)
-    }
-}
-
-/// The implemented modules whose configuration data libyang's validation
-/// cannot reject once each value is of its type: no node of their data tree
-/// has a `must`, `when`, leafref or instance-identifier (unions included),
-/// `unique`, `min-elements`/`max-elements`, `mandatory`, a choice or a
-/// default (the last two because creating and deleting nodes would need
-/// libyang's default handling); and no such construct in any other module
-/// refers to their nodes (the atoms of every `must`/`when` expression, the
-/// targets of every leafref). For these, a commit skips full validation.
-pub fn constraint_free_modules(ctx: &Context) -> std::collections::HashSet<String> {
-    use std::collections::HashSet;
-    let mut all: HashSet<String> = HashSet::new();
-    let mut tainted: HashSet<String> = HashSet::new();
-    let Some(c) = raw_ctx(ctx) else { return HashSet::new() };
-    // SAFETY: read-only walk of the compiled context, which is not modified
-    // while `ctx` is borrowed; sets from libyang are freed here.
-    unsafe {
-        let mut idx = 0u32;
-        loop {
-            let m = ffi::ly_ctx_get_module_iter(c, &mut idx);
-            if m.is_null() {
-                break;
-            }
-            if (*m).implemented == 0 || (*m).compiled.is_null() {
-                continue;
-            }
-            let mut stack: Vec<RawSchema> = Vec::new();
-            let mut n: RawSchema = (*(*m).compiled).data;
-            while !n.is_null() {
-                stack.push(n);
-                n = (*n).next;
-            }
-            while let Some(s) = stack.pop() {
-                let Some(owner) = tree_module(s) else { continue };
-                all.insert(owner.clone());
-                let nodetype = u32::from((*s).nodetype);
-                let flags = u32::from((*s).flags);
-                let mut constrained = flags & ffi::LYS_MAND_TRUE != 0 || nodetype & ffi::LYS_CHOICE != 0;
-                let musts = ffi::lysc_node_musts(s);
-                for i in 0..ly_array_count(musts) {
-                    constrained = true;
-                    let must = musts.add(i);
-                    taint_atoms(s, (*must).cond, (*must).prefixes, &mut tainted);
-                }
-                let whens = ffi::lysc_node_when(s);
-                for i in 0..ly_array_count(whens) {
-                    constrained = true;
-                    let w = *whens.add(i);
-                    let ctx_node = if (*w).context.is_null() { s } else { (*w).context.cast_const() };
-                    taint_atoms(ctx_node, (*w).cond, (*w).prefixes, &mut tainted);
-                }
-                if nodetype & (ffi::LYS_LEAF | ffi::LYS_LEAFLIST) != 0 {
-                    let (t, has_default) = if nodetype & ffi::LYS_LEAF != 0 {
-                        let l = s.cast::<ffi::lysc_node_leaf>();
-                        ((*l).type_.cast_const(), !(*l).dflt.is_null())
-                    } else {
-                        let l = s.cast::<ffi::lysc_node_leaflist>();
-                        constrained |= (*l).min > 0 || (*l).max != u32::MAX;
-                        ((*l).type_.cast_const(), ly_array_count((*l).dflts) > 0)
-                    };
-                    constrained |= has_default;
-                    if type_references(t) {
-                        constrained = true;
-                        let mut set: *mut ffi::ly_set = std::ptr::null_mut();
-                        if ffi::lysc_node_lref_targets(s, &mut set) == ffi::LY_ERR::LY_SUCCESS
-                            && !set.is_null()
-                        {
-                            for i in 0..(*set).count as usize {
-                                if let Some(t) = tree_module(*(*set).__bindgen_anon_1.snodes.add(i)) {
-                                    tainted.insert(t);
-                                }
-                            }
-                            ffi::ly_set_free(set, None);
-                        } else {
-                            // An instance-identifier may point anywhere.
-                            tainted.insert("*".into());
-                        }
-                    }
-                }
-                if nodetype & ffi::LYS_LIST != 0 {
-                    let l = s.cast::<ffi::lysc_node_list>();
-                    constrained |= (*l).min > 0 || (*l).max != u32::MAX || ly_array_count((*l).uniques) > 0;
-                }
-                if constrained {
-                    tainted.insert(owner);
-                }
-                let mut child = ffi::lysc_node_child(s);
-                while !child.is_null() {
-                    stack.push(child);
-                    child = (*child).next;
-                }
-            }
-        }
-    }
-    if tainted.contains("*") {
-        return HashSet::new();
-    }
-    all.retain(|m| !tainted.contains(m));
-    all
-}
-
-/// Marks the modules whose data an XPath expression reads.
-unsafe fn taint_atoms(
-    ctx_node: RawSchema,
-    cond: *mut ffi::lyxp_expr,
-    prefixes: *mut ffi::lysc_prefix,
-    tainted: &mut std::collections::HashSet<String>,
-) {
-    let mut set: *mut ffi::ly_set = std::ptr::null_mut();
-    // SAFETY: a compiled expression of `ctx_node`'s module.
-    unsafe {
-        let r = ffi::lys_find_expr_atoms(ctx_node, (*ctx_node).module, cond, prefixes, 0, &mut set);
-        if r != ffi::LY_ERR::LY_SUCCESS || set.is_null() {
-            tainted.insert("*".into());
-            return;
-        }
-        for i in 0..(*set).count as usize {
-            if let Some(t) = tree_module(*(*set).__bindgen_anon_1.snodes.add(i)) {
-                tainted.insert(t);
-            }
-        }
-        ffi::ly_set_free(set, None);
-    }
-}
+// ---- incremental validation (the analysis is in `deps`) ----
 
 /// Adds the missing default nodes below `node` (`lyd_new_implicit_tree`,
 /// config only); returns libyang's diff of what it added (NULL if none),

@@ -6,9 +6,11 @@
 //! must not know any protocol. Errors come back as [`Diagnostic`]s naming the
 //! module file and, where libyang or the source text gives one, the line.
 
+pub mod deps;
 pub mod embedded;
 pub mod ffi;
 pub mod locate;
+pub mod xpath;
 
 use std::fmt;
 use std::path::PathBuf;

@@ -1,0 +1,107 @@
+//! One-entry commits on the OCC scale fixtures (`gen-scale.py N`: 350
+//! interfaces, N cSCTPs, N/4 cSCs and services), through `Datastores` with
+//! the OCC modules and every constraint: the fixture is loaded in one edit,
+//! then single commits are timed (p50, p90), with how many the incremental
+//! check decided (the others ran libyang's full validation):
+//! - modify: a cSCTP's ingress `cbs` (rules read by the cSCTP and its
+//!   interface);
+//! - create / delete: a cSCTP with its CE-VLAN map entry (no cSC).
+//!
+//! cargo run --release --example occ_commit_bench [-- N...]
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::time::Instant;
+
+use occd::config::Config;
+use occd::datastore::edit::{parse_edit, DefaultOperation};
+use occd::datastore::{Datastore, Datastores, Options, TestOption};
+use occd::schema::Schema;
+use yang3::data::Data;
+
+fn ms(start: Instant) -> f64 {
+    start.elapsed().as_secs_f64() * 1e3
+}
+
+fn commit(ds: &Datastores, xml: &str) -> f64 {
+    let start = Instant::now();
+    let edit = parse_edit(ds.schema().context(), xml).unwrap();
+    ds.edit(1, Datastore::Running, edit, DefaultOperation::Merge, TestOption::TestThenSet).unwrap();
+    ms(start)
+}
+
+fn stats(mut v: Vec<f64>) -> String {
+    v.sort_by(f64::total_cmp);
+    let p = |q: f64| v[((v.len() - 1) as f64 * q).round() as usize];
+    format!("p50 {:.2} ms, p90 {:.2} ms", p(0.5), p(0.9))
+}
+
+const IF: &str = "urn:occd:params:xml:ns:yang:occ-interfaces";
+const CONN: &str = "urn:occd:params:xml:ns:yang:occ-connections";
+const NC: &str = "urn:ietf:params:xml:ns:netconf:base:1.0";
+
+fn main() {
+    let sizes: Vec<usize> = std::env::args().skip(1).filter_map(|a| a.parse().ok()).collect();
+    let sizes = if sizes.is_empty() { vec![1_000, 10_000, 100_000] } else { sizes };
+    let rounds: usize = std::env::var("ROUNDS").ok().and_then(|r| r.parse().ok()).unwrap_or(51);
+    let schema: &'static Schema =
+        Box::leak(Box::new(Schema::load(&Config::default().load_options(&[], &[])).unwrap()));
+    for n in sizes {
+        let out = std::process::Command::new("python3")
+            .args(["yang/occ/examples/gen-scale.py", &n.to_string(), "--format", "xml"])
+            .output()
+            .unwrap();
+        let fixture = String::from_utf8(out.stdout).unwrap();
+        let data = tempfile::tempdir().unwrap();
+        let ds = Datastores::open(schema, data.path(), Options::default()).unwrap();
+        let load = commit(&ds, &fixture);
+        // The first interface with cSCTPs, and one of its cSCTPs.
+        let running = ds.running();
+        let tp = running.tree().find_xpath("/occ-interfaces:interfaces/interface/occ-connections:csctps/csctp[occ-connections:ingress-bwp/occ-connections:cir]").unwrap().next().unwrap();
+        let tp_path = tp.path();
+        let name = |p: &str, key: &str| {
+            let i = p.find(&format!("[{key}='")).unwrap() + key.len() + 3;
+            p[i..i + p[i..].find('\'').unwrap()].to_string()
+        };
+        let (ifname, tpid) = (name(&tp_path, "name"), name(&tp_path, "csctp-id"));
+        drop(running);
+        let wrap = |inner: &str| {
+            format!("<interfaces xmlns=\"{IF}\"><interface><name>{ifname}</name><csctps xmlns=\"{CONN}\">{inner}</csctps></interface></interfaces>")
+        };
+        let before = ds.stats().incremental;
+        let modify: Vec<f64> = (0..rounds)
+            .map(|i| {
+                let cbs = 12000 + (i % 2) * 1000;
+                commit(&ds, &wrap(&format!("<csctp><csctp-id>{tpid}</csctp-id><ingress-bwp><cbs>{cbs}</cbs></ingress-bwp></csctp>")))
+            })
+            .collect();
+        let inc_modify = ds.stats().incremental - before;
+        let before = ds.stats().incremental;
+        let (mut create, mut delete) = (Vec::new(), Vec::new());
+        for i in 0..rounds {
+            let id = format!("bench-tp-{i}");
+            create.push(commit(
+                &ds,
+                &wrap(&format!(
+                    "<csctp><csctp-id>{id}</csctp-id><layer xmlns:occt=\"urn:occd:params:xml:ns:yang:occ-types\">occt:ethernet-mac</layer>\
+                     <ce-vlan>4000</ce-vlan><ingress-bwp><cir>0</cir><cbs>0</cbs></ingress-bwp></csctp>\
+                     <ce-vlan-map><vlan-id>4000</vlan-id><csctp>{id}</csctp></ce-vlan-map>"
+                )),
+            ));
+            delete.push(commit(
+                &ds,
+                &wrap(&format!(
+                    "<csctp xmlns:nc=\"{NC}\" nc:operation=\"delete\"><csctp-id>{id}</csctp-id></csctp>\
+                     <ce-vlan-map xmlns:nc=\"{NC}\" nc:operation=\"delete\"><vlan-id>4000</vlan-id></ce-vlan-map>"
+                )),
+            ));
+        }
+        let inc_cd = ds.stats().incremental - before;
+        println!(
+            "N={n}: load {load:.0} ms; modify {} ({inc_modify}/{rounds} incremental); create {}; delete {} ({inc_cd}/{} incremental)",
+            stats(modify),
+            stats(create),
+            stats(delete),
+            2 * rounds
+        );
+    }
+}

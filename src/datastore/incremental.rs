@@ -1,0 +1,503 @@
+//! Incremental validation of a commit: instead of libyang's full validation
+//! (every constraint of the whole datastore), re-check only the constraint
+//! instances the commit's changes can affect, found through the schema
+//! dependency index ([`crate::schema::deps`]).
+//!
+//! Running was valid before the commit, so a constraint instance whose
+//! inputs did not change still holds. For each touched node `t` (created,
+//! deleted, modified or moved):
+//! - every expression constraint with an atom `t` hits: a local atom (scope
+//!   depth `d`) selects the constraint's host instances below `t`'s ancestor
+//!   at depth `d`; a global atom selects every host instance;
+//! - a created subtree brings every constraint hosted in it;
+//! - a created or deleted node brings the mandatory-children and
+//!   element-count checks of its parent, and the `unique` checks of the
+//!   list entries it belongs to.
+//!
+//! A touched node hits an atom when the change can alter what the atom's
+//! nodes are (creation or deletion at or above them) or, for a value atom,
+//! their string value (any change at or below them); a move is taken to
+//! alter both.
+//!
+//! The check only decides that a commit is valid. When anything fails, is
+//! uncertain (a `when` turning false, a missing node under a `when`, a
+//! shortfall in a case), would need libyang's default handling (a deleted
+//! default leaf or non-presence container, a choice with defaults), or
+//! fans out past the budget, the caller validates in full, and libyang's
+//! full validation gives the verdict and the exact errors.
+
+use std::collections::{HashMap, HashSet};
+
+use libyang3_sys as ly;
+
+use super::edit::Change;
+use crate::schema::deps::{Cond, Constraint, Deps, Kind, Req, Sch};
+use crate::schema::ffi::{self, RawNode};
+
+/// Why the incremental check handed over to full validation.
+pub type Fallback = String;
+
+/// Most constraint evaluations one incremental check may make.
+pub const BUDGET: usize = 20_000;
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Touch {
+    Created,
+    Deleted,
+    Modified,
+    Moved,
+}
+
+/// Whether a change of kind `k` at a node of schema `t` can alter what
+/// `atom` reads.
+fn hits(k: Touch, t: Sch, atom: Sch, value: bool) -> bool {
+    match k {
+        Touch::Created | Touch::Deleted => {
+            t.is_ancestor_or_self_of(atom) || value && atom.is_ancestor_or_self_of(t)
+        }
+        Touch::Modified => value && atom.is_ancestor_or_self_of(t),
+        Touch::Moved => t.is_ancestor_or_self_of(atom) || atom.is_ancestor_or_self_of(t),
+    }
+}
+
+/// The ancestor-or-self of `n` at schema depth `d` (NULL: the root).
+///
+/// # Safety
+/// `n` is a live node.
+unsafe fn ancestor_at(mut n: RawNode, d: usize) -> RawNode {
+    // SAFETY: contract; parents of a live node are live.
+    unsafe {
+        let mut depth = Sch(ffi::node_schema(n)).depth();
+        while depth > d && !n.is_null() {
+            n = ffi::node_parent(n);
+            depth -= 1;
+        }
+    }
+    n
+}
+
+/// The instances of the schema chain `path` below `x` (NULL: the root,
+/// whose top-level siblings start at `first`).
+///
+/// # Safety
+/// `x` and `first` belong to one live tree.
+unsafe fn instances(
+    x: RawNode,
+    path: &[Sch],
+    first: RawNode,
+    out: &mut Vec<RawNode>,
+    budget: &mut usize,
+) -> bool {
+    let mut cur = vec![x];
+    for s in path {
+        let mut next = Vec::new();
+        for n in cur {
+            // SAFETY: contract.
+            unsafe {
+                let siblings = if n.is_null() { first } else { ffi::node_first_child(n) };
+                let mut i = ffi::find_sibling_val(siblings, s.0, None).unwrap_or(std::ptr::null_mut());
+                while !i.is_null() && ffi::node_schema(i) == s.0 {
+                    next.push(i);
+                    if next.len() > *budget {
+                        return false;
+                    }
+                    i = ffi::node_next(i);
+                }
+            }
+        }
+        cur = next;
+    }
+    *budget = budget.saturating_sub(cur.len());
+    out.extend(cur);
+    true
+}
+
+/// What a constraint must be evaluated at.
+#[derive(Default)]
+struct Targets {
+    all: bool,
+    /// Scope instances (ancestor, its depth) whose host instances below
+    /// are evaluated.
+    scopes: HashSet<(usize, usize)>,
+    nodes: HashSet<usize>,
+}
+
+/// The incremental check of one commit on the new tree.
+pub struct Check<'a> {
+    deps: &'a Deps,
+    /// First top-level node of the new and of the published tree.
+    new: RawNode,
+    old: RawNode,
+    work: HashMap<usize, Targets>,
+}
+
+impl<'a> Check<'a> {
+    /// # Safety
+    /// `new` and `old` are the first top-level nodes (or NULL) of two live
+    /// trees of the context `deps` was built from; `new` is not used by
+    /// anything else during the check.
+    pub unsafe fn new(deps: &'a Deps, new: RawNode, old: RawNode) -> Check<'a> {
+        Check { deps, new, old, work: HashMap::new() }
+    }
+
+    fn add(&mut self, c: usize) -> &mut Targets {
+        self.work.entry(c).or_default()
+    }
+
+    /// Relocates a node of the published tree in the new tree.
+    ///
+    /// # Safety
+    /// `n` is a live node of the published tree.
+    unsafe fn in_new(&self, n: RawNode) -> Option<RawNode> {
+        if n.is_null() {
+            return Some(std::ptr::null_mut());
+        }
+        // SAFETY: contract; paths are looked up by hash.
+        unsafe { ffi::find_path(self.new, &ffi::node_path(n, false)) }
+    }
+
+    /// Runs the check: `Ok` with the paths of the default nodes it added
+    /// (below created nodes), or the reason to validate in full.
+    ///
+    /// # Safety
+    /// See [`Check::new`].
+    pub unsafe fn run(mut self, changes: &[Change]) -> Result<Vec<String>, Fallback> {
+        if let Some(o) = self.deps.opaque.first() {
+            return Err(format!("a constraint could not be analysed ({o})"));
+        }
+        let mut implicit = Vec::new();
+        // SAFETY: the function contract covers every node used below.
+        unsafe {
+            let mut touched: Vec<(Touch, RawNode, bool)> = Vec::new();
+            for c in changes {
+                let (k, in_old) = match c {
+                    Change::Created { .. } => (Touch::Created, false),
+                    Change::Deleted { .. } => (Touch::Deleted, true),
+                    Change::Modified { .. } => (Touch::Modified, false),
+                    Change::Moved { .. } => (Touch::Moved, false),
+                };
+                let root = if in_old { self.old } else { self.new };
+                let Some(n) = ffi::find_path(root, c.path()) else {
+                    return Err(format!("{} not found", c.path()));
+                };
+                let s = Sch(ffi::node_schema(n));
+                if k == Touch::Deleted && self.deps.implicit_on_delete.contains(&s)
+                    || k == Touch::Created && self.deps.implicit_on_create.contains(&s)
+                {
+                    return Err(format!("{} may change default nodes", s.path()));
+                }
+                touched.push((k, n, in_old));
+                if k == Touch::Created && s.nodetype() & (ly::LYS_CONTAINER | ly::LYS_LIST) != 0 {
+                    let diff = ffi::new_implicit_tree(n)
+                        .map_err(|e| format!("adding default nodes failed ({e})"))?;
+                    implicit.extend(super::delta::diff_paths(diff));
+                    ffi::free_siblings(diff);
+                }
+            }
+            for &(k, n, in_old) in &touched {
+                self.touch(k, n, in_old)?;
+            }
+            self.evaluate()?;
+        }
+        Ok(implicit)
+    }
+
+    /// Collects the constraint instances one touched node brings.
+    ///
+    /// # Safety
+    /// `n` is a live node of the new tree (the published one if `in_old`).
+    unsafe fn touch(&mut self, k: Touch, n: RawNode, in_old: bool) -> Result<(), Fallback> {
+        let deps = self.deps;
+        // SAFETY: contract.
+        unsafe {
+            let t = Sch(ffi::node_schema(n));
+            let depth = t.depth();
+            for a in &deps.atoms {
+                if !hits(k, t, a.schema, a.value) {
+                    continue;
+                }
+                match a.scope {
+                    None => self.add(a.constraint).all = true,
+                    Some(d) if depth >= d => {
+                        let x = ancestor_at(n, d);
+                        let x = if in_old { self.in_new(x) } else { Some(x) };
+                        if let Some(x) = x {
+                            self.add(a.constraint).scopes.insert((x as usize, d));
+                        }
+                    }
+                    // The touched node is above the scope: a created one
+                    // brings its host instances below (walked next).
+                    Some(_) => {}
+                }
+            }
+            if k == Touch::Created {
+                // Every constraint hosted in the new subtree.
+                let mut stack = vec![n];
+                while let Some(m) = stack.pop() {
+                    if let Some(cs) = deps.by_host.get(&Sch(ffi::node_schema(m))) {
+                        for &c in cs {
+                            self.add(c).nodes.insert(m as usize);
+                        }
+                    }
+                    stack.extend(ffi::children(m));
+                }
+            }
+            if matches!(k, Touch::Created | Touch::Deleted) {
+                // The parent's mandatory children and counts.
+                let p = ffi::node_parent(n);
+                let p = if in_old { self.in_new(p) } else { Some(p) };
+                if let (Some(p), Some(cs)) = (p, deps.by_host.get(&t.parent())) {
+                    for &c in cs {
+                        if matches!(deps.constraints[c].kind, Kind::Mandatory(_) | Kind::Count { .. }) {
+                            self.add(c).nodes.insert(p as usize);
+                        }
+                    }
+                }
+            }
+            if matches!(k, Touch::Created | Touch::Modified) {
+                // `unique` of the list entries the node is in or below.
+                let mut e = n;
+                while !e.is_null() {
+                    let s = Sch(ffi::node_schema(e));
+                    for &c in deps.by_host.get(&s).map(Vec::as_slice).unwrap_or(&[]) {
+                        if let Kind::Unique(stmts) = &deps.constraints[c].kind {
+                            if s == t || stmts.iter().flatten().flatten().any(|l| *l == t) {
+                                self.add(c).nodes.insert(e as usize);
+                            }
+                        }
+                    }
+                    e = ffi::node_parent(e);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Evaluates every collected constraint instance.
+    ///
+    /// # Safety
+    /// See [`Check::run`].
+    unsafe fn evaluate(&mut self) -> Result<(), Fallback> {
+        let mut budget = BUDGET;
+        let over = |c: &Constraint| format!("{} would be checked at more than {BUDGET} places", c.describe());
+        let work = std::mem::take(&mut self.work);
+        for (ci, targets) in work {
+            let c = &self.deps.constraints[ci];
+            // A `when` of a node holding defaults is checked at the parent
+            // instances (the node may be absent).
+            let at_parent = matches!(c.kind, Kind::When { implicit: true, .. });
+            let host_path = if at_parent {
+                &c.from_root[..c.from_root.len().saturating_sub(1)]
+            } else {
+                &c.from_root[..]
+            };
+            let mut at: Vec<RawNode> = Vec::new();
+            // SAFETY: nodes of the new tree (contract).
+            unsafe {
+                if targets.all {
+                    if !instances(std::ptr::null_mut(), host_path, self.new, &mut at, &mut budget) {
+                        return Err(over(c));
+                    }
+                } else {
+                    for (x, d) in targets.scopes {
+                        let below = host_path.get(d..).unwrap_or(&[]);
+                        if !instances(x as RawNode, below, self.new, &mut at, &mut budget) {
+                            return Err(over(c));
+                        }
+                    }
+                    at.extend(targets.nodes.into_iter().map(|n| {
+                        let n = n as RawNode;
+                        if at_parent {
+                            ffi::node_parent(n)
+                        } else {
+                            n
+                        }
+                    }));
+                }
+                at.sort_unstable();
+                at.dedup();
+                for n in at {
+                    if budget == 0 {
+                        return Err(over(c));
+                    }
+                    budget -= 1;
+                    self.holds(c, n).map_err(|why| format!("{}: {why}", c.describe()))?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Checks one constraint at one host instance.
+    ///
+    /// # Safety
+    /// `n` is a node of the new tree (NULL: the root) whose schema is the
+    /// constraint's host.
+    unsafe fn holds(&self, c: &Constraint, n: RawNode) -> Result<(), String> {
+        // SAFETY: contract.
+        unsafe {
+            match &c.kind {
+                Kind::Must(cond) => {
+                    if !self.boolean(n, c, cond)? {
+                        return Err("false".into());
+                    }
+                }
+                Kind::When { cond, on_parent, implicit } => {
+                    if *implicit {
+                        // `n` is a parent instance: libyang keeps the node
+                        // (it holds defaults) exactly when the condition holds.
+                        if !*on_parent || n.is_null() {
+                            return Err("a default node depends on it".into());
+                        }
+                        let node = ffi::find_sibling_val(ffi::node_first_child(n), c.host.0, None);
+                        let holds = self.boolean(n, c, cond)?;
+                        if holds != node.is_some() {
+                            return Err(format!(
+                                "{holds} with the node {}",
+                                if holds { "absent" } else { "present" }
+                            ));
+                        }
+                        if let Some(node) = node {
+                            ffi::set_node_flags(node, ffi::node_flags(node) | ffi::LYD_WHEN_TRUE);
+                        }
+                        return Ok(());
+                    }
+                    let ctx = if *on_parent { ffi::node_parent(n) } else { n };
+                    if !self.boolean(ctx, c, cond)? {
+                        return Err("false".into());
+                    }
+                    ffi::set_node_flags(n, ffi::node_flags(n) | ffi::LYD_WHEN_TRUE);
+                }
+                Kind::Leafref(cond) => {
+                    let want = ffi::node_value(n);
+                    let found = self.node_set(n, c, cond)?.into_iter().any(|t| ffi::node_value(t) == want);
+                    if !found {
+                        return Err("no instance".into());
+                    }
+                }
+                Kind::Mandatory(reqs) => {
+                    let first = if n.is_null() { self.new } else { ffi::node_first_child(n) };
+                    let exists = |s: &Sch| ffi::find_sibling_val(first, s.0, None).is_some();
+                    for (req, case, when) in reqs {
+                        if case.as_ref().is_some_and(|nodes| !nodes.iter().any(exists)) {
+                            continue;
+                        }
+                        let ok = match req {
+                            Req::Node(s) => exists(s),
+                            Req::Choice(nodes) => nodes.iter().any(exists),
+                        };
+                        if !ok {
+                            return Err(if *when { "missing, under a when" } else { "missing" }.into());
+                        }
+                    }
+                }
+                Kind::Count { list, min, max, case, .. } => {
+                    let first = if n.is_null() { self.new } else { ffi::node_first_child(n) };
+                    let exists = |s: &Sch| ffi::find_sibling_val(first, s.0, None).is_some();
+                    if case.as_ref().is_some_and(|nodes| !nodes.iter().any(exists)) {
+                        return Ok(());
+                    }
+                    let mut count = 0u32;
+                    let mut i = ffi::find_sibling_val(first, list.0, None).unwrap_or(std::ptr::null_mut());
+                    while !i.is_null() && ffi::node_schema(i) == list.0 {
+                        count += 1;
+                        i = ffi::node_next(i);
+                    }
+                    if count < *min || count > *max {
+                        return Err(format!("{count} {}", list.name()));
+                    }
+                }
+                Kind::Unique(stmts) => {
+                    for leaves in stmts {
+                        let Some(mine) = tuple(n, leaves) else { continue };
+                        let s = ffi::node_schema(n);
+                        let mut i = ffi::find_sibling_val(ffi::first_sibling(n), s, None)
+                            .unwrap_or(std::ptr::null_mut());
+                        while !i.is_null() && ffi::node_schema(i) == s {
+                            if i != n && tuple(i, leaves).as_ref() == Some(&mine) {
+                                return Err("not unique".into());
+                            }
+                            i = ffi::node_next(i);
+                        }
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// # Safety
+    /// `ctx` is a node of the new tree or NULL (the root).
+    unsafe fn boolean(&self, ctx: RawNode, c: &Constraint, cond: &Cond) -> Result<bool, String> {
+        let mut b: ly::ly_bool = 0;
+        // SAFETY: contract; only the boolean result is asked for.
+        let r = unsafe {
+            ly::lyd_eval_xpath4(
+                ctx,
+                self.new,
+                c.module,
+                cond.text.as_ptr(),
+                ly::LY_VALUE_FORMAT::LY_VALUE_SCHEMA_RESOLVED,
+                cond.prefixes.cast_mut().cast(),
+                std::ptr::null(),
+                std::ptr::null_mut(),
+                std::ptr::null_mut(),
+                std::ptr::null_mut(),
+                std::ptr::null_mut(),
+                &mut b,
+            )
+        };
+        if r != ly::LY_ERR::LY_SUCCESS {
+            return Err(format!("evaluation failed ({r})"));
+        }
+        Ok(b != 0)
+    }
+
+    /// # Safety
+    /// `ctx` is a node of the new tree.
+    unsafe fn node_set(&self, ctx: RawNode, c: &Constraint, cond: &Cond) -> Result<Vec<RawNode>, String> {
+        let mut set: *mut ly::ly_set = std::ptr::null_mut();
+        // SAFETY: contract; the set is read then freed.
+        unsafe {
+            let r = ly::lyd_eval_xpath4(
+                ctx,
+                self.new,
+                c.module,
+                cond.text.as_ptr(),
+                ly::LY_VALUE_FORMAT::LY_VALUE_SCHEMA_RESOLVED,
+                cond.prefixes.cast_mut().cast(),
+                std::ptr::null(),
+                std::ptr::null_mut(),
+                &mut set,
+                std::ptr::null_mut(),
+                std::ptr::null_mut(),
+                std::ptr::null_mut(),
+            );
+            if r != ly::LY_ERR::LY_SUCCESS || set.is_null() {
+                return Err(format!("evaluation failed ({r})"));
+            }
+            let out = (0..(*set).count as usize).map(|i| *(*set).__bindgen_anon_1.dnodes.add(i)).collect();
+            ly::ly_set_free(set, None);
+            Ok(out)
+        }
+    }
+}
+
+/// The values of a `unique` statement's leaves in entry `e`, or `None` if
+/// one is missing (the statement then does not apply to the entry).
+///
+/// # Safety
+/// `e` is a live list entry.
+unsafe fn tuple(e: RawNode, leaves: &[Vec<Sch>]) -> Option<Vec<String>> {
+    let mut out = Vec::with_capacity(leaves.len());
+    for chain in leaves {
+        let mut n = e;
+        for s in chain {
+            // SAFETY: contract; children of a live node.
+            n = unsafe { ffi::find_sibling_val(ffi::node_first_child(n), s.0, None)? };
+        }
+        // SAFETY: as above.
+        out.push(unsafe { ffi::node_value(n)? });
+    }
+    Some(out)
+}

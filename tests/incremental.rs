@@ -1,0 +1,159 @@
+//! Incremental validation (`occd::datastore::incremental`) against libyang's
+//! full validation: with `verify_incremental`, every commit the incremental
+//! check accepts is validated in full as well, and any disagreement is
+//! counted. Random edits of the OCC reference scenario (values moved between
+//! instances of a leaf, deletions, re-creations) must never disagree, and
+//! the check must decide most of them itself.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use std::collections::HashMap;
+
+use occd::datastore::edit::{parse_edit, DefaultOperation};
+use occd::datastore::{Datastore, Datastores, Options, TestOption};
+use occd::schema::ffi;
+use occd::schema::Schema;
+use yang3::data::{Data, DataTree};
+
+fn open(schema: &'static Schema, dir: &std::path::Path) -> Datastores {
+    let opts = Options { verify_incremental: true, ..Options::default() };
+    Datastores::open(schema, dir, opts).unwrap()
+}
+
+/// xorshift64*: reproducible without a dependency.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
+    }
+
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n as u64) as usize
+    }
+}
+
+struct Node {
+    path: String,
+    schema: String,
+    value: Option<String>,
+    key: bool,
+}
+
+fn nodes(ds: &Datastores) -> Vec<Node> {
+    let running = ds.running();
+    running
+        .tree()
+        .traverse()
+        .filter(|n| !n.is_default())
+        .map(|n| Node {
+            path: n.path(),
+            schema: n.schema().path(yang3::schema::SchemaPathFormat::DATA),
+            value: n.value_canonical(),
+            key: n.schema().is_list_key(),
+        })
+        .collect()
+}
+
+/// An edit of one node: set `value`, or apply `operation` to it.
+fn edit_of(
+    schema: &'static Schema,
+    path: &str,
+    value: Option<&str>,
+    operation: Option<&str>,
+) -> DataTree<'static> {
+    let ctx = schema.context();
+    let mut tree = DataTree::new(ctx);
+    let node = tree.new_path(path, value, false).unwrap().map(|n| n.as_raw());
+    if let (Some(op), Some(node)) = (operation, node) {
+        // SAFETY: our own new tree.
+        unsafe { ffi::add_meta(ctx, node, "ietf-netconf", "operation", op).unwrap() };
+    }
+    tree
+}
+
+#[test]
+fn random_edits_of_the_scenario_agree_with_full_validation() {
+    let schema: &'static Schema = Box::leak(Box::new(common::default_schema()));
+    for seed in [0x000c_cd15_ea5e, 0x5eed_0001, 0xdead_beef_1234] {
+        random_edits(schema, seed, 800);
+    }
+}
+
+fn random_edits(schema: &'static Schema, seed: u64, steps: usize) {
+    let dir = tempfile::tempdir().unwrap();
+    let ds = open(schema, dir.path());
+    let scenario = std::fs::read_to_string(common::root().join("yang/occ/examples/scenario.xml")).unwrap();
+    let edit = parse_edit(schema.context(), &scenario).unwrap();
+    ds.edit(1, Datastore::Running, edit, DefaultOperation::Merge, TestOption::TestThenSet).unwrap();
+
+    // Values of every leaf, by schema node: moving them between instances
+    // keeps types valid and breaks references, sums and uniqueness.
+    let mut pool: HashMap<String, Vec<String>> = HashMap::new();
+    for n in nodes(&ds) {
+        if let Some(v) = n.value {
+            pool.entry(n.schema).or_default().push(v);
+        }
+    }
+    let mut rng = Rng(seed);
+    let mut deleted: Vec<String> = Vec::new();
+    let (mut accepted, mut refused) = (0, 0);
+    let before = ds.stats();
+    for _ in 0..steps {
+        let all = nodes(&ds);
+        let candidates: Vec<&Node> = all.iter().filter(|n| !n.key).collect();
+        let n = candidates[rng.below(candidates.len())];
+        let tree = match rng.below(4) {
+            0 | 1 => match (&n.value, pool.get(&n.schema)) {
+                (Some(_), Some(values)) => {
+                    let v = &values[rng.below(values.len())];
+                    edit_of(schema, &n.path, Some(v), None)
+                }
+                _ => continue,
+            },
+            2 => {
+                // Keep a copy to create it again later.
+                let running = ds.running();
+                let node = running.tree().find_path(&n.path).unwrap();
+                // SAFETY: the snapshot is immutable; the copy is ours.
+                unsafe {
+                    let top = ffi::dup_with_parents(node.as_raw()).unwrap();
+                    deleted.push(ffi::print_xml(top, true).unwrap());
+                    ffi::free_siblings(top);
+                }
+                edit_of(schema, &n.path, n.value.as_deref(), Some("delete"))
+            }
+            _ => {
+                if deleted.is_empty() {
+                    continue;
+                }
+                let xml = deleted.swap_remove(rng.below(deleted.len()));
+                match parse_edit(schema.context(), &xml) {
+                    Ok(t) => t,
+                    Err(_) => continue,
+                }
+            }
+        };
+        let txid = ds.running().txid();
+        match ds.edit(1, Datastore::Running, tree, DefaultOperation::Merge, TestOption::TestThenSet) {
+            // A commit that changed something (not a no-op).
+            Ok(info) if info.txid != txid => accepted += 1,
+            Ok(_) => {}
+            Err(e) => {
+                assert!(!format!("{e:?}").contains("disagreed"), "{e:?}");
+                refused += 1;
+            }
+        }
+    }
+    let stats = ds.stats();
+    assert_eq!(stats.disagreements, 0);
+    let incremental = stats.incremental - before.incremental;
+    eprintln!("accepted {accepted}, refused {refused}, decided incrementally {incremental}");
+    assert!(accepted > 50 && refused > 50, "accepted {accepted}, refused {refused}");
+    // Most commits that changed something did not need full validation.
+    assert!(incremental * 3 > accepted * 2, "incremental {incremental} of {accepted}");
+}
