@@ -32,7 +32,7 @@ use libyang3_sys as ly;
 
 use super::edit::Change;
 use crate::schema::deps::{Cond, Constraint, Deps, Kind, Req, Sch};
-use crate::schema::ffi::{self, RawNode};
+use crate::schema::ffi::{self, RawNode, RawSchema};
 
 /// Why the incremental check handed over to full validation.
 pub type Fallback = String;
@@ -40,7 +40,7 @@ pub type Fallback = String;
 /// Most constraint evaluations one incremental check may make.
 pub const BUDGET: usize = 20_000;
 
-#[derive(Clone, Copy, PartialEq, Eq)]
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
 enum Touch {
     Created,
     Deleted,
@@ -76,6 +76,24 @@ unsafe fn ancestor_at(mut n: RawNode, d: usize) -> RawNode {
     n
 }
 
+/// The instances of schema `s` among `siblings` (any node of the sibling
+/// list, or NULL): libyang keeps them adjacent (its `LYD_LIST_FOR_INST`).
+///
+/// # Safety
+/// `siblings` is NULL or a node of a live tree that stays unchanged while
+/// the iterator is used.
+unsafe fn instances_of(siblings: RawNode, s: RawSchema) -> impl Iterator<Item = RawNode> {
+    // SAFETY: contract (hashed lookup).
+    let first = unsafe { ffi::find_sibling_val(siblings, s, None) };
+    std::iter::successors(first, move |&i| {
+        // SAFETY: contract: `i` is a live node of that tree.
+        unsafe {
+            let next = ffi::node_next(i);
+            (!next.is_null() && ffi::node_schema(next) == s).then_some(next)
+        }
+    })
+}
+
 /// The instances of the schema chain `path` below `x` (NULL: the root,
 /// whose top-level siblings start at `first`).
 ///
@@ -95,13 +113,11 @@ unsafe fn instances(
             // SAFETY: contract.
             unsafe {
                 let siblings = if n.is_null() { first } else { ffi::node_first_child(n) };
-                let mut i = ffi::find_sibling_val(siblings, s.0, None).unwrap_or(std::ptr::null_mut());
-                while !i.is_null() && ffi::node_schema(i) == s.0 {
+                for i in instances_of(siblings, s.0) {
                     next.push(i);
                     if next.len() > *budget {
                         return false;
                     }
-                    i = ffi::node_next(i);
                 }
             }
         }
@@ -129,6 +145,9 @@ pub struct Check<'a> {
     new: RawNode,
     old: RawNode,
     work: HashMap<usize, Targets>,
+    /// The atoms a kind of change at a schema node hits (an edit touching
+    /// many entries of one list asks the same question for each).
+    hit: HashMap<(Touch, Sch), Vec<usize>>,
 }
 
 impl<'a> Check<'a> {
@@ -137,7 +156,7 @@ impl<'a> Check<'a> {
     /// trees of the context `deps` was built from; `new` is not used by
     /// anything else during the check.
     pub unsafe fn new(deps: &'a Deps, new: RawNode, old: RawNode) -> Check<'a> {
-        Check { deps, new, old, work: HashMap::new() }
+        Check { deps, new, old, work: HashMap::new(), hit: HashMap::new() }
     }
 
     fn add(&mut self, c: usize) -> &mut Targets {
@@ -212,10 +231,17 @@ impl<'a> Check<'a> {
         unsafe {
             let t = Sch(ffi::node_schema(n));
             let depth = t.depth();
-            for a in &deps.atoms {
-                if !hits(k, t, a.schema, a.value) {
-                    continue;
-                }
+            let hit = self.hit.entry((k, t)).or_insert_with(|| {
+                deps.atoms
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, a)| hits(k, t, a.schema, a.value))
+                    .map(|(i, _)| i)
+                    .collect()
+            });
+            // Taken out while `self` is updated, put back after.
+            let hit = std::mem::take(hit);
+            for a in hit.iter().map(|&i| &deps.atoms[i]) {
                 match a.scope {
                     None => self.add(a.constraint).all = true,
                     Some(d) if depth >= d => {
@@ -230,6 +256,7 @@ impl<'a> Check<'a> {
                     Some(_) => {}
                 }
             }
+            self.hit.insert((k, t), hit);
             if k == Touch::Created {
                 // Every constraint hosted in the new subtree.
                 let mut stack = vec![n];
@@ -376,7 +403,7 @@ impl<'a> Check<'a> {
                     }
                 }
                 Kind::Mandatory(reqs) => {
-                    let first = if n.is_null() { self.new } else { ffi::node_first_child(n) };
+                    let first = self.first_child(n);
                     let exists = |s: &Sch| ffi::find_sibling_val(first, s.0, None).is_some();
                     for (req, case, when) in reqs {
                         if case.as_ref().is_some_and(|nodes| !nodes.iter().any(exists)) {
@@ -392,32 +419,23 @@ impl<'a> Check<'a> {
                     }
                 }
                 Kind::Count { list, min, max, case, .. } => {
-                    let first = if n.is_null() { self.new } else { ffi::node_first_child(n) };
+                    let first = self.first_child(n);
                     let exists = |s: &Sch| ffi::find_sibling_val(first, s.0, None).is_some();
                     if case.as_ref().is_some_and(|nodes| !nodes.iter().any(exists)) {
                         return Ok(());
                     }
-                    let mut count = 0u32;
-                    let mut i = ffi::find_sibling_val(first, list.0, None).unwrap_or(std::ptr::null_mut());
-                    while !i.is_null() && ffi::node_schema(i) == list.0 {
-                        count += 1;
-                        i = ffi::node_next(i);
-                    }
-                    if count < *min || count > *max {
+                    let count = instances_of(first, list.0).count();
+                    if count < *min as usize || count > *max as usize {
                         return Err(format!("{count} {}", list.name()));
                     }
                 }
                 Kind::Unique(stmts) => {
                     for leaves in stmts {
                         let Some(mine) = tuple(n, leaves) else { continue };
-                        let s = ffi::node_schema(n);
-                        let mut i = ffi::find_sibling_val(ffi::first_sibling(n), s, None)
-                            .unwrap_or(std::ptr::null_mut());
-                        while !i.is_null() && ffi::node_schema(i) == s {
+                        for i in instances_of(n, ffi::node_schema(n)) {
                             if i != n && tuple(i, leaves).as_ref() == Some(&mine) {
                                 return Err("not unique".into());
                             }
-                            i = ffi::node_next(i);
                         }
                     }
                 }
@@ -426,11 +444,38 @@ impl<'a> Check<'a> {
         Ok(())
     }
 
+    /// The first child of `n` (NULL: the first top-level node).
+    ///
+    /// # Safety
+    /// `n` is NULL or a node of the new tree.
+    unsafe fn first_child(&self, n: RawNode) -> RawNode {
+        // SAFETY: contract.
+        if n.is_null() {
+            self.new
+        } else {
+            unsafe { ffi::node_first_child(n) }
+        }
+    }
+
+    /// Evaluates `cond` from `ctx` in the new tree: its boolean value, or
+    /// (with `set`) the node set it selects.
+    ///
     /// # Safety
     /// `ctx` is a node of the new tree or NULL (the root).
-    unsafe fn boolean(&self, ctx: RawNode, c: &Constraint, cond: &Cond) -> Result<bool, String> {
+    unsafe fn eval(
+        &self,
+        ctx: RawNode,
+        c: &Constraint,
+        cond: &Cond,
+        set: Option<&mut *mut ly::ly_set>,
+    ) -> Result<bool, String> {
         let mut b: ly::ly_bool = 0;
-        // SAFETY: contract; only the boolean result is asked for.
+        let wants_set = set.is_some();
+        let (set, boolean) = match set {
+            Some(set) => (set as *mut _, std::ptr::null_mut()),
+            None => (std::ptr::null_mut(), &mut b as *mut _),
+        };
+        // SAFETY: contract; exactly one result (set or boolean) is asked for.
         let r = unsafe {
             ly::lyd_eval_xpath4(
                 ctx,
@@ -441,16 +486,24 @@ impl<'a> Check<'a> {
                 cond.prefixes.cast_mut().cast(),
                 std::ptr::null(),
                 std::ptr::null_mut(),
+                set,
                 std::ptr::null_mut(),
                 std::ptr::null_mut(),
-                std::ptr::null_mut(),
-                &mut b,
+                boolean,
             )
         };
-        if r != ly::LY_ERR::LY_SUCCESS {
+        // SAFETY: `set` points at the caller's out pointer when asked for.
+        if r != ly::LY_ERR::LY_SUCCESS || wants_set && unsafe { (*set).is_null() } {
             return Err(format!("evaluation failed ({r})"));
         }
         Ok(b != 0)
+    }
+
+    /// # Safety
+    /// `ctx` is a node of the new tree or NULL (the root).
+    unsafe fn boolean(&self, ctx: RawNode, c: &Constraint, cond: &Cond) -> Result<bool, String> {
+        // SAFETY: contract.
+        unsafe { self.eval(ctx, c, cond, None) }
     }
 
     /// # Safety
@@ -459,23 +512,7 @@ impl<'a> Check<'a> {
         let mut set: *mut ly::ly_set = std::ptr::null_mut();
         // SAFETY: contract; the set is read then freed.
         unsafe {
-            let r = ly::lyd_eval_xpath4(
-                ctx,
-                self.new,
-                c.module,
-                cond.text.as_ptr(),
-                ly::LY_VALUE_FORMAT::LY_VALUE_SCHEMA_RESOLVED,
-                cond.prefixes.cast_mut().cast(),
-                std::ptr::null(),
-                std::ptr::null_mut(),
-                &mut set,
-                std::ptr::null_mut(),
-                std::ptr::null_mut(),
-                std::ptr::null_mut(),
-            );
-            if r != ly::LY_ERR::LY_SUCCESS || set.is_null() {
-                return Err(format!("evaluation failed ({r})"));
-            }
+            self.eval(ctx, c, cond, Some(&mut set))?;
             let out = (0..(*set).count as usize).map(|i| *(*set).__bindgen_anon_1.dnodes.add(i)).collect();
             ly::ly_set_free(set, None);
             Ok(out)

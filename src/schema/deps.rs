@@ -93,17 +93,6 @@ impl Sch {
         }
     }
 
-    /// The ancestor-or-self at `depth` (ROOT for 0).
-    pub fn ancestor_at(self, depth: usize) -> Sch {
-        let mut s = self;
-        let mut d = self.depth();
-        while d > depth {
-            s = s.parent();
-            d -= 1;
-        }
-        s
-    }
-
     pub fn nodetype(self) -> u32 {
         if self.is_root() {
             return 0;
