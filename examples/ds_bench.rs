@@ -11,16 +11,16 @@
 //! cargo run --release --example ds_bench [-- BENCH_YANG_DIR [N...]]
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod common;
+
+use common::{commit, ms, stats};
+
 use std::time::Instant;
 
 use occd::datastore::edit::{parse_edit, DefaultOperation};
 use occd::datastore::{Datastore, Datastores, Options, TestOption};
 use occd::schema::{LoadOptions, ModuleSpec, Schema};
 use yang3::data::{DataFormat, DataPrinterFlags};
-
-fn percentile(sorted: &[f64], p: f64) -> f64 {
-    sorted[((sorted.len() - 1) as f64 * p).round() as usize]
-}
 
 fn rss_mb() -> f64 {
     let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
@@ -31,22 +31,6 @@ fn rss_mb() -> f64 {
         .and_then(|v| v.parse().ok())
         .unwrap_or(0.0);
     kb / 1024.0
-}
-
-fn ms(start: Instant) -> f64 {
-    start.elapsed().as_secs_f64() * 1e3
-}
-
-fn commit(ds: &Datastores, xml: &str) -> f64 {
-    let start = Instant::now();
-    let edit = parse_edit(ds.schema().context(), xml).unwrap();
-    ds.edit(1, Datastore::Running, edit, DefaultOperation::Merge, TestOption::TestThenSet).unwrap();
-    ms(start)
-}
-
-fn stats(mut v: Vec<f64>) -> String {
-    v.sort_by(f64::total_cmp);
-    format!("p50 {:.2} ms, p90 {:.2} ms", percentile(&v, 0.5), percentile(&v, 0.9))
 }
 
 fn main() {

@@ -10,30 +10,14 @@
 //! cargo run --release --example occ_commit_bench [-- N...]
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::time::Instant;
+mod common;
+
+use common::{commit, stats};
 
 use occd::config::Config;
-use occd::datastore::edit::{parse_edit, DefaultOperation};
-use occd::datastore::{Datastore, Datastores, Options, TestOption};
+use occd::datastore::{Datastores, Options};
 use occd::schema::Schema;
 use yang3::data::Data;
-
-fn ms(start: Instant) -> f64 {
-    start.elapsed().as_secs_f64() * 1e3
-}
-
-fn commit(ds: &Datastores, xml: &str) -> f64 {
-    let start = Instant::now();
-    let edit = parse_edit(ds.schema().context(), xml).unwrap();
-    ds.edit(1, Datastore::Running, edit, DefaultOperation::Merge, TestOption::TestThenSet).unwrap();
-    ms(start)
-}
-
-fn stats(mut v: Vec<f64>) -> String {
-    v.sort_by(f64::total_cmp);
-    let p = |q: f64| v[((v.len() - 1) as f64 * q).round() as usize];
-    format!("p50 {:.2} ms, p90 {:.2} ms", p(0.5), p(0.9))
-}
 
 const IF: &str = "urn:occd:params:xml:ns:yang:occ-interfaces";
 const CONN: &str = "urn:occd:params:xml:ns:yang:occ-connections";

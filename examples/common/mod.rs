@@ -1,0 +1,30 @@
+//! Timing helpers shared by the datastore benchmarks (`ds_bench`,
+//! `occ_commit_bench`).
+#![allow(dead_code)]
+
+use std::time::Instant;
+
+use occd::datastore::edit::{parse_edit, DefaultOperation};
+use occd::datastore::{Datastore, Datastores, TestOption};
+
+pub fn percentile(sorted: &[f64], p: f64) -> f64 {
+    sorted[((sorted.len() - 1) as f64 * p).round() as usize]
+}
+
+pub fn ms(start: Instant) -> f64 {
+    start.elapsed().as_secs_f64() * 1e3
+}
+
+/// One `<edit-config>` merge into running, in milliseconds.
+pub fn commit(ds: &Datastores, xml: &str) -> f64 {
+    let start = Instant::now();
+    let edit = parse_edit(ds.schema().context(), xml).unwrap();
+    ds.edit(1, Datastore::Running, edit, DefaultOperation::Merge, TestOption::TestThenSet).unwrap();
+    ms(start)
+}
+
+/// `p50 … ms, p90 … ms`.
+pub fn stats(mut v: Vec<f64>) -> String {
+    v.sort_by(f64::total_cmp);
+    format!("p50 {:.2} ms, p90 {:.2} ms", percentile(&v, 0.5), percentile(&v, 0.9))
+}
