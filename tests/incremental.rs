@@ -157,3 +157,37 @@ fn random_edits(schema: &'static Schema, seed: u64, steps: usize) {
     // Most commits that changed something did not need full validation.
     assert!(incremental * 3 > accepted * 2, "incremental {incremental} of {accepted}");
 }
+
+/// Every non-key leaf of the scenario set, one at a time, to values no
+/// other node holds (dangling references, out-of-range numbers): whatever
+/// the verdict, full validation must agree with it. This caught a leafref
+/// whose own new value was not checked.
+#[test]
+fn every_leaf_set_to_a_foreign_value_agrees_with_full_validation() {
+    let schema: &'static Schema = Box::leak(Box::new(common::default_schema()));
+    let dir = tempfile::tempdir().unwrap();
+    let ds = open(schema, dir.path());
+    let scenario = std::fs::read_to_string(common::root().join("yang/occ/examples/scenario.xml")).unwrap();
+    let edit = parse_edit(schema.context(), &scenario).unwrap();
+    ds.edit(1, Datastore::Running, edit, DefaultOperation::Merge, TestOption::TestThenSet).unwrap();
+    let leaves: Vec<String> =
+        nodes(&ds).into_iter().filter(|n| !n.key && n.value.is_some()).map(|n| n.path).collect();
+    let (mut tried, mut refused) = (0, 0);
+    for path in &leaves {
+        for value in ["nope-zzz", "0", "4095"] {
+            let mut tree = DataTree::new(schema.context());
+            if tree.new_path(path, Some(value), false).is_err() {
+                continue; // not a value of the leaf's type
+            }
+            tried += 1;
+            if let Err(e) =
+                ds.edit(1, Datastore::Running, tree, DefaultOperation::Merge, TestOption::TestThenSet)
+            {
+                assert!(!format!("{e:?}").contains("disagreed"), "{path} = {value}: {e:?}");
+                refused += 1;
+            }
+        }
+    }
+    assert_eq!(ds.stats().disagreements, 0);
+    assert!(tried > 100 && refused > 20, "tried {tried}, refused {refused}");
+}

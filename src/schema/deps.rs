@@ -390,6 +390,10 @@ impl Deps {
             self.opaque.push(format!("{}: {text}: {why}", host.path()));
             return;
         }
+        if value {
+            // A leafref compares its own value with the targets.
+            w.atoms.push((host, true, Some(host.depth())));
+        }
         let i = self.push(host, make(cond));
         for (schema, value, scope) in w.atoms {
             self.atoms.push(Atom { schema, value, scope, constraint: i });
