@@ -13,7 +13,7 @@
 
 mod common;
 
-use common::{commit, ms, stats};
+use common::{commit, ms, rss_mb, stats};
 
 use std::time::Instant;
 
@@ -21,17 +21,6 @@ use occd::datastore::edit::{parse_edit, DefaultOperation};
 use occd::datastore::{Datastore, Datastores, Options, TestOption};
 use occd::schema::{LoadOptions, ModuleSpec, Schema};
 use yang3::data::{DataFormat, DataPrinterFlags};
-
-fn rss_mb() -> f64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    let kb: f64 = status
-        .lines()
-        .find(|l| l.starts_with("VmRSS:"))
-        .and_then(|l| l.split_whitespace().nth(1))
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(0.0);
-    kb / 1024.0
-}
 
 fn main() {
     let mut args = std::env::args().skip(1);

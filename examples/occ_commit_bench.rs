@@ -12,12 +12,12 @@
 
 mod common;
 
-use common::{commit, stats};
+use common::{commit, ms, rss_mb, stats};
 
 use occd::config::Config;
 use occd::datastore::{Datastores, Options};
 use occd::schema::Schema;
-use yang3::data::Data;
+use yang3::data::{Data, DataFormat, DataPrinterFlags};
 
 const IF: &str = "urn:occd:params:xml:ns:yang:occ-interfaces";
 const CONN: &str = "urn:occd:params:xml:ns:yang:occ-connections";
@@ -80,12 +80,36 @@ fn main() {
             ));
         }
         let inc_cd = ds.stats().incremental - before;
+        let keyed = ds.stats().keyed_lookups;
         println!(
-            "N={n}: load {load:.0} ms; modify {} ({inc_modify}/{rounds} incremental); create {}; delete {} ({inc_cd}/{} incremental)",
+            "N={n}: load {load:.0} ms; modify {} ({inc_modify}/{rounds} incremental); create {}; delete {} ({inc_cd}/{} incremental, {keyed} keyed lookups)",
             stats(modify),
             stats(create),
             stats(delete),
             2 * rounds
         );
+        // Full reads, then a cold start from the journal and the RSS after it.
+        let snap = ds.running();
+        let (mut xml, mut json) = (Vec::new(), Vec::new());
+        for _ in 0..5 {
+            let start = std::time::Instant::now();
+            snap.print(DataFormat::XML, DataPrinterFlags::SHRINK).unwrap();
+            xml.push(ms(start));
+            let start = std::time::Instant::now();
+            snap.print(DataFormat::JSON, DataPrinterFlags::SHRINK).unwrap();
+            json.push(ms(start));
+        }
+        drop(snap);
+        drop(ds);
+        let start = std::time::Instant::now();
+        let ds = Datastores::open(schema, data.path(), Options::default()).unwrap();
+        let cold = ms(start);
+        println!(
+            "  read XML {}; JSON {}; cold start {cold:.0} ms; RSS after it {:.0} MB",
+            stats(xml),
+            stats(json),
+            rss_mb()
+        );
+        drop(ds);
     }
 }

@@ -23,8 +23,21 @@ pub fn commit(ds: &Datastores, xml: &str) -> f64 {
     ms(start)
 }
 
-/// `p50 … ms, p90 … ms`.
+/// `p50 … ms, p90 … ms, max … ms`.
 pub fn stats(mut v: Vec<f64>) -> String {
     v.sort_by(f64::total_cmp);
-    format!("p50 {:.2} ms, p90 {:.2} ms", percentile(&v, 0.5), percentile(&v, 0.9))
+    let max = v.last().copied().unwrap_or(0.0);
+    format!("p50 {:.2} ms, p90 {:.2} ms, max {max:.2} ms", percentile(&v, 0.5), percentile(&v, 0.9))
+}
+
+/// The process's resident set size, in MB.
+pub fn rss_mb() -> f64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    let kb: f64 = status
+        .lines()
+        .find(|l| l.starts_with("VmRSS:"))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0.0);
+    kb / 1024.0
 }

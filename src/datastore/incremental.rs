@@ -14,6 +14,12 @@
 //!   element-count checks of its parent, and the `unique` checks of the
 //!   list entries it belongs to.
 //!
+//! A global atom with bindings (see [`crate::schema::deps`]) narrows this:
+//! a touched node inside an entry of a bound list selects only the host
+//! instances whose bound value equals the entry's key, found in the
+//! [`Index`] of those values (a host whose value changed in this commit is
+//! also touched locally, so the index of the published tree suffices).
+//!
 //! A touched node hits an atom when the change can alter what the atom's
 //! nodes are (creation or deletion at or above them) or, for a value atom,
 //! their string value (any change at or below them); a move is taken to
@@ -26,12 +32,13 @@
 //! fans out past the budget, the caller validates in full, and libyang's
 //! full validation gives the verdict and the exact errors.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::Arc;
 
 use libyang3_sys as ly;
 
 use super::edit::Change;
-use crate::schema::deps::{Cond, Constraint, Deps, Kind, Req, Sch};
+use crate::schema::deps::{Cond, Constraint, Deps, KeyExpr, Kind, Req, Sch};
 use crate::schema::ffi::{self, RawNode, RawSchema};
 
 /// Why the incremental check handed over to full validation.
@@ -123,9 +130,231 @@ unsafe fn instances(
         }
         cur = next;
     }
-    *budget = budget.saturating_sub(cur.len());
     out.extend(cur);
     true
+}
+
+/// The value a [`KeyExpr`] reads at host instance `h`.
+///
+/// # Safety
+/// `h` is a live node of schema `e.host`.
+unsafe fn key_value(h: RawNode, e: &KeyExpr) -> Option<String> {
+    let mut n = h;
+    // SAFETY: contract; parents and children of a live node are live.
+    unsafe {
+        for _ in 0..e.up {
+            n = ffi::node_parent(n);
+            if n.is_null() {
+                return None;
+            }
+        }
+        for s in &e.down {
+            n = ffi::find_sibling_val(ffi::node_first_child(n), s.0, None)?;
+        }
+        ffi::node_value(n)
+    }
+}
+
+/// Most host values one commit may recompute in an [`Index`] entry before
+/// it is dropped (and built again when next needed).
+const REFRESH_LIMIT: usize = 10_000;
+
+/// The values of [`KeyExpr`]s at their host instances, for the published
+/// running tree of transaction `txid`: built for an expression the first
+/// time a check needs it, brought up to date after each commit
+/// ([`Index::update`]), dropped when that would cost too much.
+#[derive(Default)]
+pub struct Index {
+    txid: u64,
+    built: HashMap<usize, Values>,
+    /// Lookups made so far (for statistics and tests).
+    pub lookups: u64,
+}
+
+/// One expression's values: host instances (by data path) by value.
+#[derive(Default)]
+struct Values {
+    by_value: HashMap<String, HashSet<Arc<str>>>,
+    by_host: BTreeMap<Arc<str>, String>,
+}
+
+impl Values {
+    /// # Safety
+    /// `first` is NULL or the first top-level node of a live tree.
+    unsafe fn build(e: &KeyExpr, first: RawNode) -> Values {
+        let mut v = Values::default();
+        let mut hosts = Vec::new();
+        // SAFETY: contract.
+        unsafe {
+            let mut unbounded = usize::MAX;
+            instances(std::ptr::null_mut(), &e.from_root, first, &mut hosts, &mut unbounded);
+            for h in hosts {
+                v.set(ffi::node_path(h, false).into(), key_value(h, e));
+            }
+        }
+        v
+    }
+
+    fn set(&mut self, host: Arc<str>, value: Option<String>) {
+        self.remove(&host);
+        if let Some(value) = value {
+            self.by_value.entry(value.clone()).or_default().insert(host.clone());
+            self.by_host.insert(host, value);
+        }
+    }
+
+    fn remove(&mut self, host: &str) {
+        if let Some(v) = self.by_host.remove(host) {
+            if let Some(set) = self.by_value.get_mut(&v) {
+                set.remove(host);
+                if set.is_empty() {
+                    self.by_value.remove(&v);
+                }
+            }
+        }
+    }
+
+    /// Removes the hosts at or below the node at `path`.
+    fn remove_below(&mut self, path: &str) {
+        let doomed: Vec<Arc<str>> = self
+            .by_host
+            .range::<str, _>((std::ops::Bound::Included(path), std::ops::Bound::Unbounded))
+            .map(|(k, _)| k)
+            .take_while(|k| k.starts_with(path))
+            .filter(|k| k.len() == path.len() || k.as_bytes()[path.len()] == b'/')
+            .cloned()
+            .collect();
+        for k in doomed {
+            self.remove(&k);
+        }
+    }
+
+    /// Recomputes the host values below `x` (a node of `new`, at the depth
+    /// of the expression's anchor); false past `budget`.
+    ///
+    /// # Safety
+    /// `x` is a live node of the tree starting at `new`.
+    unsafe fn refresh_below(&mut self, e: &KeyExpr, x: RawNode, new: RawNode, budget: &mut usize) -> bool {
+        // SAFETY: contract.
+        unsafe {
+            let depth = Sch(ffi::node_schema(x)).depth();
+            let mut hosts = Vec::new();
+            if !instances(x, e.from_root.get(depth..).unwrap_or(&[]), new, &mut hosts, budget) {
+                return false;
+            }
+            if hosts.len() > *budget {
+                return false;
+            }
+            *budget -= hosts.len();
+            for h in hosts {
+                self.set(ffi::node_path(h, false).into(), key_value(h, e));
+            }
+        }
+        true
+    }
+}
+
+/// A changed node, in the new tree and (if it was there) the old one.
+struct Located {
+    schema: Sch,
+    path: String,
+    new: Option<RawNode>,
+    old: Option<RawNode>,
+}
+
+impl Index {
+    /// Brings the index from the published tree of transaction `from`
+    /// (`old`) to that of `to` (`new`), whose differences are the nodes at
+    /// `paths` (each the top of a created, deleted or changed subtree);
+    /// `None`: everything may have changed.
+    ///
+    /// # Safety
+    /// `old` and `new` are NULL or the first top-level nodes of two live
+    /// trees of the context `deps` was built from, unchanged meanwhile.
+    pub unsafe fn update(
+        &mut self,
+        deps: &Deps,
+        paths: Option<&[String]>,
+        old: RawNode,
+        new: RawNode,
+        from: u64,
+        to: u64,
+    ) {
+        let stale = self.txid != from;
+        self.txid = to;
+        let Some(paths) = paths.filter(|p| !stale && p.len() <= REFRESH_LIMIT) else {
+            self.built.clear();
+            return;
+        };
+        if self.built.is_empty() {
+            return;
+        }
+        // SAFETY: contract; hashed lookups in live trees.
+        unsafe {
+            let located: Vec<Located> = paths
+                .iter()
+                .filter_map(|p| {
+                    let (n, o) = (ffi::find_path(new, p), ffi::find_path(old, p));
+                    let any = n.or(o)?;
+                    Some(Located {
+                        schema: Sch(ffi::node_schema(any)),
+                        path: ffi::node_path(any, false),
+                        new: n,
+                        old: o,
+                    })
+                })
+                .collect();
+            self.built.retain(|&e, values| values.follow(&deps.key_exprs[e], &located, new));
+        }
+    }
+}
+
+impl Values {
+    /// Applies one commit's changes; false when the values should be
+    /// dropped instead.
+    ///
+    /// # Safety
+    /// See [`Index::update`].
+    unsafe fn follow(&mut self, e: &KeyExpr, changes: &[Located], new: RawNode) -> bool {
+        let mut budget = REFRESH_LIMIT;
+        let (anchor, leaf) = (e.anchor(), e.leaf());
+        // SAFETY: contract.
+        unsafe {
+            for c in changes {
+                if c.schema.is_ancestor_or_self_of(e.host) {
+                    // Hosts created, deleted or replaced.
+                    self.remove_below(&c.path);
+                    if let Some(n) = c.new {
+                        let depth = c.schema.depth();
+                        let mut hosts = Vec::new();
+                        let below = e.from_root.get(depth..).unwrap_or(&[]);
+                        if !instances(n, below, new, &mut hosts, &mut budget) || hosts.len() > budget {
+                            return false;
+                        }
+                        budget -= hosts.len();
+                        for h in hosts {
+                            self.set(ffi::node_path(h, false).into(), key_value(h, e));
+                        }
+                    }
+                } else if c.schema.depth() > anchor && c.schema.is_ancestor_or_self_of(leaf) {
+                    // The value read changed for the hosts below the anchor.
+                    let x = match (c.new, c.old) {
+                        (Some(n), _) => Some(ancestor_at(n, anchor)),
+                        (None, Some(o)) => {
+                            ffi::find_path(new, &ffi::node_path(ancestor_at(o, anchor), false))
+                        }
+                        _ => None,
+                    };
+                    if let Some(x) = x {
+                        if !self.refresh_below(e, x, new, &mut budget) {
+                            return false;
+                        }
+                    }
+                }
+            }
+        }
+        true
+    }
 }
 
 /// What a constraint must be evaluated at.
@@ -136,6 +365,9 @@ struct Targets {
     /// are evaluated.
     scopes: HashSet<(usize, usize)>,
     nodes: HashSet<usize>,
+    /// Host instances selected by key: the (binding, key value) pairs they
+    /// must match, the innermost list first (looked up in the index).
+    keyed: HashSet<Vec<(usize, String)>>,
 }
 
 /// The incremental check of one commit on the new tree.
@@ -144,6 +376,7 @@ pub struct Check<'a> {
     /// First top-level node of the new and of the published tree.
     new: RawNode,
     old: RawNode,
+    index: &'a mut Index,
     work: HashMap<usize, Targets>,
     /// The atoms a kind of change at a schema node hits (an edit touching
     /// many entries of one list asks the same question for each).
@@ -154,9 +387,20 @@ impl<'a> Check<'a> {
     /// # Safety
     /// `new` and `old` are the first top-level nodes (or NULL) of two live
     /// trees of the context `deps` was built from; `new` is not used by
-    /// anything else during the check.
-    pub unsafe fn new(deps: &'a Deps, new: RawNode, old: RawNode) -> Check<'a> {
-        Check { deps, new, old, work: HashMap::new(), hit: HashMap::new() }
+    /// anything else during the check; `old` is the published tree of
+    /// transaction `txid`.
+    pub unsafe fn new(
+        deps: &'a Deps,
+        new: RawNode,
+        old: RawNode,
+        index: &'a mut Index,
+        txid: u64,
+    ) -> Check<'a> {
+        if index.txid != txid {
+            index.built.clear();
+            index.txid = txid;
+        }
+        Check { deps, new, old, index, work: HashMap::new(), hit: HashMap::new() }
     }
 
     fn add(&mut self, c: usize) -> &mut Targets {
@@ -243,7 +487,12 @@ impl<'a> Check<'a> {
             let hit = std::mem::take(hit);
             for a in hit.iter().map(|&i| &deps.atoms[i]) {
                 match a.scope {
-                    None => self.add(a.constraint).all = true,
+                    None => match self.narrow(&a.bindings, t, n) {
+                        Some(key) => {
+                            self.add(a.constraint).keyed.insert(key);
+                        }
+                        None => self.add(a.constraint).all = true,
+                    },
                     Some(d) if depth >= d => {
                         let x = ancestor_at(n, d);
                         let x = if in_old { self.in_new(x) } else { Some(x) };
@@ -300,6 +549,62 @@ impl<'a> Check<'a> {
         Ok(())
     }
 
+    /// The key values the touched node `n` (of schema `t`) is under, for
+    /// the bindings that apply to it, innermost first; `None` when none
+    /// does.
+    ///
+    /// # Safety
+    /// `n` is a live node.
+    unsafe fn narrow(&self, bindings: &[usize], t: Sch, n: RawNode) -> Option<Vec<(usize, String)>> {
+        let mut out = Vec::new();
+        for &b in bindings {
+            let binding = &self.deps.bindings[b];
+            if !binding.list.is_ancestor_or_self_of(t) {
+                continue;
+            }
+            // SAFETY: contract; an entry always has its keys.
+            unsafe {
+                let entry = ancestor_at(n, binding.list.depth());
+                let key = ffi::find_sibling_val(ffi::node_first_child(entry), binding.key.0, None)?;
+                out.push((b, ffi::node_value(key)?));
+            }
+        }
+        out.sort_by_key(|(b, _)| std::cmp::Reverse(self.deps.bindings[*b].list.depth()));
+        (!out.is_empty()).then_some(out)
+    }
+
+    /// The host instances in the new tree matching every (binding, key
+    /// value) of `key`.
+    ///
+    /// # Safety
+    /// See [`Check::run`].
+    unsafe fn keyed(&mut self, key: &[(usize, String)], out: &mut Vec<RawNode>, budget: &mut usize) -> bool {
+        let deps = self.deps;
+        let Some((b, value)) = key.first() else { return true };
+        let e = deps.bindings[*b].expr;
+        self.index.lookups += 1;
+        let old = self.old;
+        let values =
+            self.index.built.entry(e).or_insert_with(|| unsafe { Values::build(&deps.key_exprs[e], old) });
+        let Some(hosts) = values.by_value.get(value) else { return true };
+        if hosts.len() > *budget {
+            return false;
+        }
+        // SAFETY: contract: paths looked up in the new tree.
+        unsafe {
+            for h in hosts {
+                let Some(n) = ffi::find_path(self.new, h) else { continue };
+                let rest = key[1..].iter().all(|(b, v)| {
+                    key_value(n, &deps.key_exprs[deps.bindings[*b].expr]).as_deref() == Some(v.as_str())
+                });
+                if rest {
+                    out.push(n);
+                }
+            }
+        }
+        true
+    }
+
     /// Evaluates every collected constraint instance.
     ///
     /// # Safety
@@ -326,6 +631,11 @@ impl<'a> Check<'a> {
                         return Err(over(c));
                     }
                 } else {
+                    for key in &targets.keyed {
+                        if !self.keyed(key, &mut at, &mut budget) {
+                            return Err(over(c));
+                        }
+                    }
                     for (x, d) in targets.scopes {
                         let below = host_path.get(d..).unwrap_or(&[]);
                         if !instances(x as RawNode, below, self.new, &mut at, &mut budget) {

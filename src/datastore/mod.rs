@@ -16,5 +16,6 @@ pub mod store;
 
 pub use store::{
     print_tree, ChangeEvent, CommitInfo, CommitView, ConfirmEvent, ConfirmStep, Datastore, Datastores,
-    EditFailure, Hook, Options, Precondition, Principal, Snapshot, StateProvider, TestOption, WriteGuard,
+    EditFailure, Hook, Options, Precondition, Principal, Snapshot, StateProvider, Stats, TestOption,
+    WriteGuard,
 };

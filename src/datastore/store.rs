@@ -387,6 +387,8 @@ struct Writer {
     /// The index of the edit of a sequence that failed in the last
     /// transaction (see [`Datastores::edit_sequence`]).
     failed_edit: Option<usize>,
+    /// Host values by key of incremental validation, for running.
+    keys: incremental::Index,
 }
 
 /// How commits got their working tree (see the module doc).
@@ -402,6 +404,9 @@ pub struct Stats {
     /// With `verify_incremental`: commits the incremental check accepted
     /// and full validation refused or changed (must stay 0).
     pub disagreements: u64,
+    /// Host instances looked up by key value instead of evaluating every
+    /// instance of a rule (see `incremental::Index`).
+    pub keyed_lookups: u64,
 }
 
 fn ctx(schema: &'static Schema) -> &'static Context {
@@ -538,6 +543,7 @@ impl Datastores {
                     data_dir: data_dir.to_path_buf(),
                     stats: Stats::default(),
                     failed_edit: None,
+                    keys: incremental::Index::default(),
                 }),
                 events,
                 confirm_events,
@@ -1343,7 +1349,7 @@ impl Datastores {
 
         // 2. Validation: the incremental check of what the changes can
         // affect; libyang's full validation when it cannot decide.
-        let validated = match self.check_incremental(&mut tree, &changes, &published, whole) {
+        let validated = match self.check_incremental(&mut w.keys, &mut tree, &changes, &published, whole) {
             Some(paths) => {
                 w.stats.incremental += 1;
                 if self.inner.options.verify_incremental {
@@ -1397,13 +1403,15 @@ impl Datastores {
         }
 
         // 4. Delta and journal.
-        let delta = if whole {
-            Delta::All
-        } else {
+        let paths = (!whole).then(|| {
             let mut paths = delta::change_paths(&changes);
             paths.extend(vpaths);
+            paths
+        });
+        let delta = match &paths {
+            None => Delta::All,
             // SAFETY: both trees live and not modified meanwhile.
-            unsafe { delta::compute(published.root(), snapshot.root(), &paths) }
+            Some(paths) => unsafe { delta::compute(published.root(), snapshot.root(), paths) },
         };
         // SAFETY: the new tree is read only from here on.
         let payload = unsafe { delta::encode(&delta, snapshot.root()) }.map_err(op_failed);
@@ -1414,6 +1422,12 @@ impl Datastores {
         }
 
         // 5. Publish.
+        // SAFETY: both trees live and read only.
+        unsafe {
+            let first = |r: RawNode| if r.is_null() { r } else { ffi::first_sibling(r) };
+            let (old, new) = (first(published.root()), first(snapshot.root()));
+            w.keys.update(&self.inner.deps, paths.as_deref(), old, new, published.txid, txid);
+        }
         let old = std::mem::replace(&mut *write(&self.inner.running), snapshot.clone());
         w.spare = Some(Spare { snapshot: old, delta });
         self.publish_change(txid, Datastore::Running, session, changes.clone());
@@ -1454,13 +1468,15 @@ impl Datastores {
 
     /// How commits got their working tree so far.
     pub fn stats(&self) -> Stats {
-        self.writer().stats
+        let w = self.writer();
+        Stats { keyed_lookups: w.keys.lookups, ..w.stats }
     }
 
     /// The incremental check of a commit (see [`incremental`]): the paths
     /// of the default nodes it added, or `None` to validate in full.
     fn check_incremental(
         &self,
+        keys: &mut incremental::Index,
         tree: &mut DataTree<'static>,
         changes: &[Change],
         published: &Snapshot,
@@ -1478,7 +1494,8 @@ impl Datastores {
         let r = unsafe {
             let old = published.root();
             let old = if old.is_null() { old } else { ffi::first_sibling(old) };
-            incremental::Check::new(&self.inner.deps, ffi::first_sibling(new), old).run(changes)
+            incremental::Check::new(&self.inner.deps, ffi::first_sibling(new), old, keys, published.txid)
+                .run(changes)
         };
         match r {
             Ok(paths) => Some(paths),

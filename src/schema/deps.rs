@@ -19,6 +19,15 @@
 //!   *atom*: `exist` when only the node set matters, `value` when the string
 //!   value of the nodes is read (a comparison, `sum()`, `deref()`'s argument).
 //!
+//! A global route that enters a list only through entries whose key equals
+//! a value taken from the context node (`list[key = current()/../x]`, or
+//! `deref(x)` landing on a list key; a leafref whose target is a key) gives
+//! its atoms at or below that list a *binding*: a change inside one entry of
+//! the list can only matter to the constraint instances whose value equals
+//! the entry's key. The check finds those through an index of the values
+//! (`crate::datastore::incremental::Index`) instead of evaluating every
+//! instance.
+//!
 //! Anything the analysis does not understand (a variable, an unknown
 //! function, the `following`/`preceding` axes, an unresolvable name, an
 //! instance-identifier or a union with a leafref) makes the constraint
@@ -280,7 +289,7 @@ impl Constraint {
 }
 
 /// A schema node an expression reads.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct Atom {
     pub schema: Sch,
     /// The string value is read (not only existence).
@@ -289,6 +298,43 @@ pub struct Atom {
     /// which it is read; `None` for a global atom.
     pub scope: Option<usize>,
     pub constraint: usize,
+    /// For a global atom, the [`Binding`]s of the route that read it (see
+    /// the module comment).
+    pub bindings: Vec<usize>,
+}
+
+/// A value read from an instance of `host` in one fixed way: climb `up`
+/// data parents, then go down through `down` (containers, ending at a
+/// leaf; a leaf or leaf-list host itself when both are empty). It selects
+/// at most one node.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyExpr {
+    pub host: Sch,
+    pub up: usize,
+    pub down: Vec<Sch>,
+    /// Data schema nodes from the root down to the host.
+    pub from_root: Vec<Sch>,
+}
+
+impl KeyExpr {
+    /// Depth of the ancestor the value is read below.
+    pub fn anchor(&self) -> usize {
+        self.from_root.len().saturating_sub(self.up)
+    }
+
+    /// The leaf read.
+    pub fn leaf(&self) -> Sch {
+        self.down.last().copied().unwrap_or(self.host)
+    }
+}
+
+/// A route that enters the entries of `list` only where the key leaf `key`
+/// equals the value of [`Deps::key_exprs`]`[expr]` at the host instance.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Binding {
+    pub list: Sch,
+    pub key: Sch,
+    pub expr: usize,
 }
 
 /// The dependency index of a module set.
@@ -299,6 +345,10 @@ pub struct Deps {
     pub by_host: HashMap<Sch, Vec<usize>>,
     /// What the expression constraints (`must`, `when`, leafref) read.
     pub atoms: Vec<Atom>,
+    /// The bindings of global atoms, and the host values they compare keys
+    /// with.
+    pub bindings: Vec<Binding>,
+    pub key_exprs: Vec<KeyExpr>,
     /// Constraints that could not be analysed: any commit validates in full.
     pub opaque: Vec<String>,
     /// Schema nodes whose deletion makes libyang add default nodes (a leaf
@@ -385,18 +435,61 @@ impl Deps {
         };
         let mut w = Walk::new(ctx_node, host.module(), cond.prefixes);
         let ctx = w.start();
-        w.expr(&parsed, &ctx, value);
+        let result = w.expr(&parsed, &ctx, value);
         if let Some(why) = w.opaque {
             self.opaque.push(format!("{}: {text}: {why}", host.path()));
             return;
         }
         if value {
-            // A leafref compares its own value with the targets.
-            w.atoms.push((host, true, Some(host.depth())));
+            // A leafref compares its own value with the targets: when they
+            // are the key of a list, only the entry with that key matters.
+            if let Some(r) = result {
+                if let [t] = r.pos[..] {
+                    if let Some(list) = key_of(t) {
+                        let b = w.bind(list, t, (0, Vec::new()));
+                        for a in
+                            w.atoms.iter_mut().filter(|a| a.2.is_none() && list.is_ancestor_or_self_of(a.0))
+                        {
+                            if !a.3.contains(&b) {
+                                a.3.push(b);
+                            }
+                        }
+                    }
+                }
+            }
+            w.atoms.push((host, true, Some(host.depth()), Vec::new()));
         }
-        let i = self.push(host, make(cond));
-        for (schema, value, scope) in w.atoms {
-            self.atoms.push(Atom { schema, value, scope, constraint: i });
+        let c = self.push(host, make(cond));
+        // Bindings need host instances whose paths do not change with other
+        // entries (no keyless list above) and that are the instances
+        // evaluated (not a `when` checked at the parent).
+        let bindable = !self.constraints[c].from_root.iter().any(|s| s.flags() & ffi::LYS_KEYLESS != 0)
+            && !matches!(self.constraints[c].kind, Kind::When { implicit: true, .. });
+        // Walk bindings, relative to the context node, as the index's.
+        let shift = usize::from(ctx_node != host);
+        let mut ids = Vec::new();
+        for (list, key, (up, down)) in std::mem::take(&mut w.bindings) {
+            let e = KeyExpr { host, up: up + shift, down, from_root: self.constraints[c].from_root.clone() };
+            let expr = match self.key_exprs.iter().position(|x| *x == e) {
+                Some(i) => i,
+                None => {
+                    self.key_exprs.push(e);
+                    self.key_exprs.len() - 1
+                }
+            };
+            let b = Binding { list, key, expr };
+            ids.push(match self.bindings.iter().position(|x| *x == b) {
+                Some(i) => i,
+                None => {
+                    self.bindings.push(b);
+                    self.bindings.len() - 1
+                }
+            });
+        }
+        for (schema, value, scope, bs) in w.atoms {
+            let bindings =
+                if bindable && scope.is_none() { bs.iter().map(|&b| ids[b]).collect() } else { Vec::new() };
+            self.atoms.push(Atom { schema, value, scope, constraint: c, bindings });
         }
     }
 
@@ -648,6 +741,42 @@ struct Route {
     pos: Vec<Sch>,
     global: bool,
     scope: usize,
+    /// The route is exactly the context node (a relative path from it).
+    at_ctx: bool,
+    /// Walk bindings of the lists the route entered by key (see the module
+    /// comment); all positions are at or below each list.
+    bindings: Vec<usize>,
+}
+
+impl Route {
+    fn global(pos: Vec<Sch>, bindings: Vec<usize>) -> Route {
+        Route { pos, global: true, scope: 0, at_ctx: false, bindings }
+    }
+}
+
+/// A value relative to the context node: `..` steps, then child steps.
+type LocalPath = (usize, Vec<Sch>);
+
+/// The list `t` is a key of.
+fn key_of(t: Sch) -> Option<Sch> {
+    let list = t.parent();
+    (t.flags() & ffi::LYS_KEY != 0 && list.nodetype() & ffi::LYS_LIST != 0).then_some(list)
+}
+
+/// The operands of an `and` chain.
+fn conjuncts(e: &Expr) -> Vec<&Expr> {
+    match e {
+        Expr::Binary(xpath::BinOp::And, a, b) => {
+            let mut v = conjuncts(a);
+            v.extend(conjuncts(b));
+            v
+        }
+        other => vec![other],
+    }
+}
+
+fn is_current(e: &Expr) -> bool {
+    matches!(e, Expr::Call(n, a) if n == "current" && a.is_empty())
 }
 
 /// The analysis of one expression.
@@ -655,25 +784,112 @@ struct Walk {
     ctx_node: Sch,
     cur_mod: *const ffi::lys_module,
     prefixes: *const ffi::lysc_prefix,
-    /// (node, value read, scope depth of a local atom).
-    atoms: Vec<(Sch, bool, Option<usize>)>,
+    /// (node, value read, scope depth of a local atom, walk bindings).
+    atoms: Vec<(Sch, bool, Option<usize>, Vec<usize>)>,
+    /// (list, key leaf, value compared with the key).
+    bindings: Vec<(Sch, Sch, LocalPath)>,
     opaque: Option<String>,
 }
 
 impl Walk {
     fn new(ctx_node: Sch, cur_mod: *const ffi::lys_module, prefixes: *const ffi::lysc_prefix) -> Walk {
-        Walk { ctx_node, cur_mod, prefixes, atoms: Vec::new(), opaque: None }
+        Walk { ctx_node, cur_mod, prefixes, atoms: Vec::new(), bindings: Vec::new(), opaque: None }
     }
 
     /// The route at the context node (`current()`, a relative path).
     fn start(&self) -> Route {
-        Route { pos: vec![self.ctx_node], global: self.ctx_node.is_root(), scope: self.ctx_node.depth() }
+        Route {
+            pos: vec![self.ctx_node],
+            global: self.ctx_node.is_root(),
+            scope: self.ctx_node.depth(),
+            at_ctx: true,
+            bindings: Vec::new(),
+        }
     }
 
     fn atom(&mut self, s: Sch, value: bool, r: &Route) {
         if !s.is_root() {
-            self.atoms.push((s, value, (!r.global).then_some(r.scope)));
+            let bindings = if r.global {
+                r.bindings.iter().copied().filter(|&b| self.bindings[b].0.is_ancestor_or_self_of(s)).collect()
+            } else {
+                Vec::new()
+            };
+            self.atoms.push((s, value, (!r.global).then_some(r.scope), bindings));
         }
+    }
+
+    fn bind(&mut self, list: Sch, key: Sch, value: LocalPath) -> usize {
+        self.bindings.push((list, key, value));
+        self.bindings.len() - 1
+    }
+
+    /// `e` as a [`LocalPath`] when it is `current()`, or a path from
+    /// `current()` (or from the context node when `ctx` is it) through
+    /// parents and single containers to one leaf.
+    fn local_path(&mut self, e: &Expr, ctx: &Route) -> Option<LocalPath> {
+        let steps: &[Step] = match e {
+            e if is_current(e) => &[],
+            Expr::Path(p) => match &p.start {
+                Start::Context if ctx.at_ctx => &p.steps,
+                Start::Filter(f, preds) if preds.is_empty() && is_current(f) => &p.steps,
+                _ => return None,
+            },
+            _ => return None,
+        };
+        let (mut up, mut down, mut at) = (0, Vec::new(), self.ctx_node);
+        for st in steps {
+            if !st.preds.is_empty() {
+                return None;
+            }
+            match (st.axis, &st.test) {
+                (Axis::SelfAxis, Test::Node) => {}
+                (Axis::Parent, Test::Node) if !at.is_root() => {
+                    if down.pop().is_none() {
+                        up += 1;
+                    }
+                    at = at.parent();
+                }
+                (Axis::Child, Test::Name(..)) if !at.is_root() => {
+                    let [c] = self.children(at, &st.test)?[..] else { return None };
+                    if c.nodetype() & (ffi::LYS_CONTAINER | ffi::LYS_LEAF) == 0 {
+                        return None;
+                    }
+                    down.push(c);
+                    at = c;
+                }
+                _ => return None,
+            }
+        }
+        let leaf = if up == 0 && down.is_empty() { ffi::LYS_LEAF | ffi::LYS_LEAFLIST } else { ffi::LYS_LEAF };
+        (at.nodetype() & leaf != 0).then_some((up, down))
+    }
+
+    /// A conjunct `key = value` of the predicates of a step into `list`.
+    fn key_binding(&mut self, list: Sch, preds: &[Expr]) -> Option<usize> {
+        // Inside a predicate the context is the list entry: only values
+        // from `current()` qualify.
+        let entries = Route::global(vec![list], Vec::new());
+        for e in preds.iter().flat_map(conjuncts) {
+            let Expr::Binary(xpath::BinOp::Eq, a, b) = e else { continue };
+            for (k, v) in [(a, b), (b, a)] {
+                let Expr::Path(Path { start: Start::Context, steps }) = &**k else { continue };
+                let [Step { axis: Axis::Child, test: test @ Test::Name(..), preds }] = &steps[..] else {
+                    continue;
+                };
+                if !preds.is_empty() {
+                    continue;
+                }
+                let children = self.children(list, test)?;
+                let [key] = children[..] else { continue };
+                if key_of(key) != Some(list) {
+                    continue;
+                }
+                if let Some(value) = self.local_path(v, &entries) {
+                    return Some(self.bind(list, key, value));
+                }
+            }
+        }
+        None
     }
 
     fn give_up(&mut self, why: impl Into<String>) {
@@ -716,6 +932,10 @@ impl Walk {
                     (Some(mut a), Some(b)) => {
                         a.pos.extend(b.pos);
                         a.global |= b.global;
+                        a.at_ctx = false;
+                        if a.bindings != b.bindings {
+                            a.bindings.clear();
+                        }
                         Some(a)
                     }
                     _ => None,
@@ -743,6 +963,7 @@ impl Walk {
         match name {
             "current" => Some(self.start()),
             "deref" => {
+                let value = self.local_path(args.first()?, ctx);
                 let arg = self.expr(args.first()?, ctx, true)?;
                 let mut targets = Vec::new();
                 for p in &arg.pos {
@@ -761,7 +982,15 @@ impl Walk {
                         ffi::ly_set_free(set, None);
                     }
                 }
-                let r = Route { pos: targets, global: true, scope: 0 };
+                // The targets are the nodes whose value is the argument's:
+                // for a list key, that one entry.
+                let mut bindings = Vec::new();
+                if let ([t], Some(value)) = (&targets[..], value) {
+                    if let Some(list) = key_of(*t) {
+                        bindings.push(self.bind(list, *t, value));
+                    }
+                }
+                let r = Route::global(targets, bindings);
                 for t in &r.pos {
                     self.atom(*t, true, &r);
                 }
@@ -821,7 +1050,7 @@ impl Walk {
 
     fn path(&mut self, p: &Path, ctx: &Route, value: bool) -> Option<Route> {
         let mut r = match &p.start {
-            Start::Root => Route { pos: vec![Sch::ROOT], global: true, scope: 0 },
+            Start::Root => Route::global(vec![Sch::ROOT], Vec::new()),
             Start::Context => ctx.clone(),
             Start::Filter(prim, preds) => {
                 let Some(r) = self.expr(prim, ctx, value || !p.steps.is_empty()) else {
@@ -913,8 +1142,30 @@ impl Walk {
             self.give_up(format!("a step that selects no schema node ({:?})", step.test));
             return None;
         }
-        let mut next =
-            Route { global: r.global || out.iter().any(|s| s.is_root()), scope: r.scope, pos: Vec::new() };
+        // Bindings hold while the route stays in the entries it selected:
+        // not along siblings, not above the list.
+        let sideways = matches!(step.axis, Axis::FollowingSibling | Axis::PrecedingSibling);
+        let mut bindings: Vec<usize> = r
+            .bindings
+            .iter()
+            .copied()
+            .filter(|&b| !sideways && out.iter().all(|s| self.bindings[b].0.is_ancestor_or_self_of(*s)))
+            .collect();
+        if let ([list], false) = (&out[..], step.preds.is_empty()) {
+            if list.nodetype() & ffi::LYS_LIST != 0 {
+                let list = *list;
+                if let Some(b) = self.key_binding(list, &step.preds) {
+                    bindings.push(b);
+                }
+            }
+        }
+        let mut next = Route {
+            global: r.global || out.iter().any(|s| s.is_root()),
+            scope: r.scope,
+            pos: Vec::new(),
+            at_ctx: false,
+            bindings,
+        };
         if !next.global {
             for s in out.iter().chain(passed.iter()) {
                 next.scope = next.scope.min(s.depth());
