@@ -277,3 +277,91 @@ fn key_lookups_are_bound() {
     let x = &d.key_exprs[e.expr];
     assert_eq!((x.up, x.down.len(), x.host.path()), (0, 0, "/occ-oam:oam/meg/mep/csctp".to_string()));
 }
+
+/// Cases an independent review found where narrowing by key was unsound
+/// (each once accepted an invalid commit): libyang compares `=` by type
+/// (`"01"` equals the uint8 `1`), positions in the keyed predicate, a
+/// leafref predicate that reads its own target list from the root, and
+/// instance paths libyang cannot read back (a key with both quotes). The
+/// last edit of each is invalid and must be refused, by full validation.
+#[test]
+fn narrowing_by_key_is_not_fooled() {
+    const T: &str = r#"
+module t {
+  yang-version 1.1;
+  namespace "urn:t"; prefix t;
+  container a {
+    list l { key id; leaf id { type uint8; } leaf en { type boolean; } }
+    list s { key name; leaf name { type string; } leaf en { type boolean; } }
+    list u { key name; ordered-by user; leaf name { type string; } leaf en { type boolean; } }
+    list m { key k1; leaf k1 { type string; } leaf other { type string; } }
+    list l2 { key k; leaf k { type string; } leaf en { type boolean; } }
+  }
+  container b {
+    leaf ref { type string; must "/t:a/t:l[current() = t:id]/t:en = 'true'"; }
+    leaf first { type string; must "/t:a/t:s[1][t:name = current()]"; }
+    leaf ufirst { type string; must "/t:a/t:u[position() = 1 and t:name = current()]"; }
+    leaf lr { type leafref { path "/t:a/t:m[t:k1 = current()/../../t:a/t:m/t:other]/t:k1"; } }
+    list r { key name; leaf name { type string; }
+      leaf ref { type string; must "/t:a/t:l2[t:k = current()]/t:en = 'true'"; } }
+  }
+}
+"#;
+    static CELL: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+    let schema = common::leaked_schema(&CELL, &[("t", T)]);
+    let cases: [(&str, &[&str]); 5] = [
+        (
+            r#"<a xmlns="urn:t"><l><id>1</id><en>true</en></l><l><id>2</id><en>true</en></l></a><b xmlns="urn:t"><ref>01</ref></b>"#,
+            &[
+                r#"<a xmlns="urn:t"><l><id>2</id><en>false</en></l></a>"#,
+                r#"<a xmlns="urn:t"><l><id>1</id><en>false</en></l></a>"#,
+            ],
+        ),
+        (
+            r#"<a xmlns="urn:t"><s><name>b</name></s><s><name>c</name></s></a><b xmlns="urn:t"><first>b</first></b>"#,
+            &[
+                r#"<a xmlns="urn:t"><s><name>c</name><en>true</en></s></a>"#,
+                r#"<a xmlns="urn:t"><s><name>a</name></s></a>"#,
+            ],
+        ),
+        (
+            r#"<a xmlns="urn:t"><u><name>x</name></u><u><name>y</name></u><u><name>z</name></u></a><b xmlns="urn:t"><ufirst>x</ufirst></b>"#,
+            &[
+                r#"<a xmlns="urn:t"><u><name>z</name><en>true</en></u></a>"#,
+                r#"<a xmlns="urn:t" xmlns:yang="urn:ietf:params:xml:ns:yang:1"><u yang:insert="first"><name>y</name></u></a>"#,
+            ],
+        ),
+        (
+            r#"<a xmlns="urn:t"><m><k1>V</k1><other>q</other></m><m><k1>W</k1><other>V</other></m><m><k1>Z</k1></m></a><b xmlns="urn:t"><lr>V</lr></b>"#,
+            &[
+                r#"<a xmlns="urn:t"><m><k1>Z</k1><other>n</other></m></a>"#,
+                r#"<a xmlns="urn:t"><m><k1>W</k1><other>zzz</other></m></a>"#,
+            ],
+        ),
+        (
+            r#"<a xmlns="urn:t"><l2><k>K</k><en>true</en></l2><l2><k>J</k><en>true</en></l2></a><b xmlns="urn:t"><r><name>a'b"c</name><ref>K</ref></r></b>"#,
+            &[
+                r#"<a xmlns="urn:t"><l2><k>J</k><en>false</en></l2></a>"#,
+                r#"<a xmlns="urn:t"><l2><k>K</k><en>false</en></l2></a>"#,
+            ],
+        ),
+    ];
+    for (init, steps) in cases {
+        let dir = tempfile::tempdir().unwrap();
+        let ds =
+            Datastores::open(schema, dir.path(), Options { verify_incremental: true, ..Options::default() })
+                .unwrap();
+        let edit = |xml: &str| {
+            let tree = parse_edit(schema.context(), xml).unwrap();
+            ds.edit(1, Datastore::Running, tree, DefaultOperation::Merge, TestOption::TestThenSet)
+        };
+        edit(init).unwrap();
+        let (last, before) = steps.split_last().unwrap();
+        for s in before {
+            edit(s).unwrap();
+        }
+        let e = edit(last).expect_err(last);
+        assert!(!format!("{e:?}").contains("disagreed"), "{last}: {e:?}");
+        assert_eq!(ds.stats().disagreements, 0, "{init}");
+    }
+}

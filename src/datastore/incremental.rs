@@ -291,9 +291,11 @@ impl Index {
         }
         // SAFETY: contract; hashed lookups in live trees.
         unsafe {
-            let located: Vec<Located> = paths
+            // A path found in neither tree (libyang cannot read back a key
+            // with both quote characters) leaves the index unsure: drop it.
+            let located: Option<Vec<Located>> = paths
                 .iter()
-                .filter_map(|p| {
+                .map(|p| {
                     let (n, o) = (ffi::find_path(new, p), ffi::find_path(old, p));
                     let any = n.or(o)?;
                     Some(Located {
@@ -304,6 +306,10 @@ impl Index {
                     })
                 })
                 .collect();
+            let Some(located) = located else {
+                self.built.clear();
+                return;
+            };
             self.built.retain(|&e, values| values.follow(&deps.key_exprs[e], &located, new));
         }
     }
@@ -407,16 +413,35 @@ impl<'a> Check<'a> {
         self.work.entry(c).or_default()
     }
 
-    /// Relocates a node of the published tree in the new tree.
+    /// Relocates a node of the published tree in the new tree (`None`: it
+    /// was deleted).
     ///
     /// # Safety
     /// `n` is a live node of the published tree.
-    unsafe fn in_new(&self, n: RawNode) -> Option<RawNode> {
+    unsafe fn in_new(&self, n: RawNode) -> Result<Option<RawNode>, Fallback> {
         if n.is_null() {
-            return Some(std::ptr::null_mut());
+            return Ok(Some(std::ptr::null_mut()));
         }
         // SAFETY: contract; paths are looked up by hash.
-        unsafe { ffi::find_path(self.new, &ffi::node_path(n, false)) }
+        unsafe { self.locate(&ffi::node_path(n, false)) }
+    }
+
+    /// The node at `path` in the new tree, `None` if it is only in the
+    /// published one; an error if libyang cannot find it in either (a
+    /// path it prints but cannot read back, with both quote characters in
+    /// a key).
+    ///
+    /// # Safety
+    /// See [`Check::run`].
+    unsafe fn locate(&self, path: &str) -> Result<Option<RawNode>, Fallback> {
+        // SAFETY: contract; hashed lookups.
+        unsafe {
+            match ffi::find_path(self.new, path) {
+                Some(n) => Ok(Some(n)),
+                None if ffi::find_path(self.old, path).is_some() => Ok(None),
+                None => Err(format!("{path} cannot be looked up")),
+            }
+        }
     }
 
     /// Runs the check: `Ok` with the paths of the default nodes it added
@@ -495,7 +520,7 @@ impl<'a> Check<'a> {
                     },
                     Some(d) if depth >= d => {
                         let x = ancestor_at(n, d);
-                        let x = if in_old { self.in_new(x) } else { Some(x) };
+                        let x = if in_old { self.in_new(x)? } else { Some(x) };
                         if let Some(x) = x {
                             self.add(a.constraint).scopes.insert((x as usize, d));
                         }
@@ -521,7 +546,7 @@ impl<'a> Check<'a> {
             if matches!(k, Touch::Created | Touch::Deleted) {
                 // The parent's mandatory children and counts.
                 let p = ffi::node_parent(n);
-                let p = if in_old { self.in_new(p) } else { Some(p) };
+                let p = if in_old { self.in_new(p)? } else { Some(p) };
                 if let (Some(p), Some(cs)) = (p, deps.by_host.get(&t.parent())) {
                     for &c in cs {
                         if matches!(deps.constraints[c].kind, Kind::Mandatory(_) | Kind::Count { .. }) {
@@ -578,22 +603,29 @@ impl<'a> Check<'a> {
     ///
     /// # Safety
     /// See [`Check::run`].
-    unsafe fn keyed(&mut self, key: &[(usize, String)], out: &mut Vec<RawNode>, budget: &mut usize) -> bool {
+    unsafe fn keyed(
+        &mut self,
+        key: &[(usize, String)],
+        out: &mut Vec<RawNode>,
+        budget: usize,
+    ) -> Result<(), Fallback> {
         let deps = self.deps;
-        let Some((b, value)) = key.first() else { return true };
+        let Some((b, value)) = key.first() else { return Ok(()) };
         let e = deps.bindings[*b].expr;
         self.index.lookups += 1;
         let old = self.old;
         let values =
             self.index.built.entry(e).or_insert_with(|| unsafe { Values::build(&deps.key_exprs[e], old) });
-        let Some(hosts) = values.by_value.get(value) else { return true };
-        if hosts.len() > *budget {
-            return false;
+        let Some(hosts) = values.by_value.get(value) else { return Ok(()) };
+        if hosts.len() > budget {
+            return Err(format!("{} hosts have the key {value}", hosts.len()));
         }
+        let hosts: Vec<Arc<str>> = hosts.iter().cloned().collect();
         // SAFETY: contract: paths looked up in the new tree.
         unsafe {
             for h in hosts {
-                let Some(n) = ffi::find_path(self.new, h) else { continue };
+                // Deleted by this commit: nothing to check there.
+                let Some(n) = self.locate(&h)? else { continue };
                 let rest = key[1..].iter().all(|(b, v)| {
                     key_value(n, &deps.key_exprs[deps.bindings[*b].expr]).as_deref() == Some(v.as_str())
                 });
@@ -602,7 +634,7 @@ impl<'a> Check<'a> {
                 }
             }
         }
-        true
+        Ok(())
     }
 
     /// Evaluates every collected constraint instance.
@@ -632,9 +664,7 @@ impl<'a> Check<'a> {
                     }
                 } else {
                     for key in &targets.keyed {
-                        if !self.keyed(key, &mut at, &mut budget) {
-                            return Err(over(c));
-                        }
+                        self.keyed(key, &mut at, budget).map_err(|why| format!("{}: {why}", c.describe()))?;
                     }
                     for (x, d) in targets.scopes {
                         let below = host_path.get(d..).unwrap_or(&[]);

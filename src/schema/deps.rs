@@ -434,29 +434,24 @@ impl Deps {
             }
         };
         let mut w = Walk::new(ctx_node, host.module(), cond.prefixes);
+        if value {
+            // A leafref compares its own value with the targets: when they
+            // are the key of a list, only the entry with that key matters
+            // (bound where the path itself, not a predicate, enters it).
+            if let [t] = lref_targets(host)[..] {
+                if let Some(list) = key_of(t) {
+                    let b = w.bind(list, t, (0, Vec::new()));
+                    w.lref = Some((list, b));
+                }
+            }
+        }
         let ctx = w.start();
-        let result = w.expr(&parsed, &ctx, value);
+        w.expr(&parsed, &ctx, value);
         if let Some(why) = w.opaque {
             self.opaque.push(format!("{}: {text}: {why}", host.path()));
             return;
         }
         if value {
-            // A leafref compares its own value with the targets: when they
-            // are the key of a list, only the entry with that key matters.
-            if let Some(r) = result {
-                if let [t] = r.pos[..] {
-                    if let Some(list) = key_of(t) {
-                        let b = w.bind(list, t, (0, Vec::new()));
-                        for a in
-                            w.atoms.iter_mut().filter(|a| a.2.is_none() && list.is_ancestor_or_self_of(a.0))
-                        {
-                            if !a.3.contains(&b) {
-                                a.3.push(b);
-                            }
-                        }
-                    }
-                }
-            }
             w.atoms.push((host, true, Some(host.depth()), Vec::new()));
         }
         let c = self.push(host, make(cond));
@@ -775,6 +770,86 @@ fn conjuncts(e: &Expr) -> Vec<&Expr> {
     }
 }
 
+/// Whether `position()` or `last()` occurs anywhere in `e`.
+fn mentions_position(e: &Expr) -> bool {
+    let path = |p: &Path| {
+        let start = match &p.start {
+            Start::Filter(f, preds) => mentions_position(f) || preds.iter().any(mentions_position),
+            _ => false,
+        };
+        start || p.steps.iter().flat_map(|s| &s.preds).any(mentions_position)
+    };
+    match e {
+        Expr::Binary(_, a, b) | Expr::Union(a, b) => mentions_position(a) || mentions_position(b),
+        Expr::Neg(a) => mentions_position(a),
+        Expr::Call(name, args) => name == "position" || name == "last" || args.iter().any(mentions_position),
+        Expr::Path(p) => path(p),
+        Expr::Literal(_) | Expr::Number(_) | Expr::Var(_) => false,
+    }
+}
+
+/// The base type of a leaf or leaf-list, through leafrefs to their target's.
+fn base_type(s: Sch) -> Option<ffi::LY_DATA_TYPE::Type> {
+    if s.nodetype() & (ffi::LYS_LEAF | ffi::LYS_LEAFLIST) == 0 {
+        return None;
+    }
+    // SAFETY: live compiled leaf or leaf-list (module comment).
+    unsafe {
+        let mut t = if s.nodetype() & ffi::LYS_LEAF != 0 {
+            (*s.0.cast::<ffi::lysc_node_leaf>()).type_
+        } else {
+            (*s.0.cast::<ffi::lysc_node_leaflist>()).type_
+        };
+        while !t.is_null() && (*t).basetype == ffi::LY_DATA_TYPE::LY_TYPE_LEAFREF {
+            t = (*t.cast::<ffi::lysc_type_leafref>()).realtype;
+        }
+        (!t.is_null()).then(|| (*t).basetype)
+    }
+}
+
+/// Whether `a` and `b` have one base type whose equal values have equal
+/// canonical strings and that libyang compares without conversion.
+fn same_plain_type(a: Sch, b: Sch) -> bool {
+    use ffi::LY_DATA_TYPE::*;
+    match (base_type(a), base_type(b)) {
+        (Some(x), Some(y)) => {
+            x == y
+                && matches!(
+                    x,
+                    LY_TYPE_STRING
+                        | LY_TYPE_BOOL
+                        | LY_TYPE_ENUM
+                        | LY_TYPE_IDENT
+                        | LY_TYPE_INT8
+                        | LY_TYPE_INT16
+                        | LY_TYPE_INT32
+                        | LY_TYPE_INT64
+                        | LY_TYPE_UINT8
+                        | LY_TYPE_UINT16
+                        | LY_TYPE_UINT32
+                        | LY_TYPE_UINT64
+                )
+        }
+        _ => false,
+    }
+}
+
+/// The targets of a leafref leaf (none for other nodes).
+fn lref_targets(s: Sch) -> Vec<Sch> {
+    let mut out = Vec::new();
+    // SAFETY: live compiled node; the set is freed here.
+    unsafe {
+        let mut set: *mut ffi::ly_set = std::ptr::null_mut();
+        if ffi::lysc_node_lref_targets(s.0, &mut set) == ffi::LY_ERR::LY_SUCCESS && !set.is_null() {
+            for i in 0..(*set).count as usize {
+                out.push(Sch(*(*set).__bindgen_anon_1.snodes.add(i)));
+            }
+            ffi::ly_set_free(set, None);
+        }
+    }
+    out
+}
+
 fn is_current(e: &Expr) -> bool {
     matches!(e, Expr::Call(n, a) if n == "current" && a.is_empty())
 }
@@ -788,12 +863,26 @@ struct Walk {
     atoms: Vec<(Sch, bool, Option<usize>, Vec<usize>)>,
     /// (list, key leaf, value compared with the key).
     bindings: Vec<(Sch, Sch, LocalPath)>,
+    /// A leafref's target list and binding, given to the main path's step
+    /// into that list.
+    lref: Option<(Sch, usize)>,
+    /// How many predicates the walk is inside.
+    in_pred: usize,
     opaque: Option<String>,
 }
 
 impl Walk {
     fn new(ctx_node: Sch, cur_mod: *const ffi::lys_module, prefixes: *const ffi::lysc_prefix) -> Walk {
-        Walk { ctx_node, cur_mod, prefixes, atoms: Vec::new(), bindings: Vec::new(), opaque: None }
+        Walk {
+            ctx_node,
+            cur_mod,
+            prefixes,
+            atoms: Vec::new(),
+            bindings: Vec::new(),
+            lref: None,
+            in_pred: 0,
+            opaque: None,
+        }
     }
 
     /// The route at the context node (`current()`, a relative path).
@@ -864,12 +953,17 @@ impl Walk {
         (at.nodetype() & leaf != 0).then_some((up, down))
     }
 
-    /// A conjunct `key = value` of the predicates of a step into `list`.
-    fn key_binding(&mut self, list: Sch, preds: &[Expr]) -> Option<usize> {
+    /// A conjunct `key = value` of the first predicate of a step into
+    /// `list` (later predicates only filter the entries with that key; a
+    /// position in the first would depend on the other entries).
+    fn key_binding(&mut self, list: Sch, pred: &Expr) -> Option<usize> {
+        if mentions_position(pred) {
+            return None;
+        }
         // Inside a predicate the context is the list entry: only values
         // from `current()` qualify.
         let entries = Route::global(vec![list], Vec::new());
-        for e in preds.iter().flat_map(conjuncts) {
+        for e in conjuncts(pred) {
             let Expr::Binary(xpath::BinOp::Eq, a, b) = e else { continue };
             for (k, v) in [(a, b), (b, a)] {
                 let Expr::Path(Path { start: Start::Context, steps }) = &**k else { continue };
@@ -884,7 +978,11 @@ impl Walk {
                 if key_of(key) != Some(list) {
                     continue;
                 }
-                if let Some(value) = self.local_path(v, &entries) {
+                let Some(value) = self.local_path(v, &entries) else { continue };
+                // libyang compares by type (a string "01" equals a uint8 1):
+                // only values of the key's own type compare as strings do.
+                let leaf = value.1.last().copied().unwrap_or(self.ctx_node);
+                if same_plain_type(key, leaf) {
                     return Some(self.bind(list, key, value));
                 }
             }
@@ -967,20 +1065,12 @@ impl Walk {
                 let arg = self.expr(args.first()?, ctx, true)?;
                 let mut targets = Vec::new();
                 for p in &arg.pos {
-                    // SAFETY: live compiled node; the set is freed here.
-                    unsafe {
-                        let mut set: *mut ffi::ly_set = std::ptr::null_mut();
-                        if p.is_root()
-                            || ffi::lysc_node_lref_targets(p.0, &mut set) != ffi::LY_ERR::LY_SUCCESS
-                        {
-                            self.give_up("deref of a node that is not a leafref");
-                            return None;
-                        }
-                        for i in 0..(*set).count as usize {
-                            targets.push(Sch(*(*set).__bindgen_anon_1.snodes.add(i)));
-                        }
-                        ffi::ly_set_free(set, None);
+                    let t = if p.is_root() { Vec::new() } else { lref_targets(*p) };
+                    if t.is_empty() {
+                        self.give_up("deref of a node that is not a leafref");
+                        return None;
                     }
+                    targets.extend(t);
                 }
                 // The targets are the nodes whose value is the argument's:
                 // for a list key, that one entry.
@@ -1057,9 +1147,11 @@ impl Walk {
                     self.give_up("a filter on a value that is not a node set");
                     return None;
                 };
+                self.in_pred += 1;
                 for pred in preds {
                     self.expr(pred, &r, false);
                 }
+                self.in_pred -= 1;
                 r
             }
         };
@@ -1151,11 +1243,16 @@ impl Walk {
             .copied()
             .filter(|&b| !sideways && out.iter().all(|s| self.bindings[b].0.is_ancestor_or_self_of(*s)))
             .collect();
-        if let ([list], false) = (&out[..], step.preds.is_empty()) {
+        if let [list] = out[..] {
             if list.nodetype() & ffi::LYS_LIST != 0 {
-                let list = *list;
-                if let Some(b) = self.key_binding(list, &step.preds) {
+                if let Some(b) = step.preds.first().and_then(|p| self.key_binding(list, p)) {
                     bindings.push(b);
+                }
+                match self.lref {
+                    Some((l, b)) if l == list && self.in_pred == 0 && !bindings.contains(&b) => {
+                        bindings.push(b)
+                    }
+                    _ => {}
                 }
             }
         }
@@ -1183,9 +1280,11 @@ impl Walk {
             }
         }
         next.pos = out;
+        self.in_pred += 1;
         for pred in &step.preds {
             self.expr(pred, &next, false);
         }
+        self.in_pred -= 1;
         Some(next)
     }
 
