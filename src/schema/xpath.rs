@@ -213,91 +213,37 @@ fn tokenize(s: &str) -> Result<Vec<Tok>, ParseError> {
             continue;
         }
         let next = chars.get(i + 1).copied();
+        // Punctuation and operators: the token and its length.
+        let fixed = match (c, next) {
+            ('/', Some('/')) => Some((Tok::DSlash, 2)),
+            ('/', _) => Some((Tok::Slash, 1)),
+            ('[', _) => Some((Tok::LBr, 1)),
+            (']', _) => Some((Tok::RBr, 1)),
+            ('(', _) => Some((Tok::LPar, 1)),
+            (')', _) => Some((Tok::RPar, 1)),
+            ('@', _) => Some((Tok::At, 1)),
+            (',', _) => Some((Tok::Comma, 1)),
+            ('|', _) => Some((Tok::Pipe, 1)),
+            ('.', Some('.')) => Some((Tok::DDot, 2)),
+            ('.', n) if !n.is_some_and(|n| n.is_ascii_digit()) => Some((Tok::Dot, 1)),
+            ('=', _) => Some((Tok::Op(BinOp::Eq), 1)),
+            ('!', Some('=')) => Some((Tok::Op(BinOp::Ne), 2)),
+            ('<', Some('=')) => Some((Tok::Op(BinOp::Le), 2)),
+            ('<', _) => Some((Tok::Op(BinOp::Lt), 1)),
+            ('>', Some('=')) => Some((Tok::Op(BinOp::Ge), 2)),
+            ('>', _) => Some((Tok::Op(BinOp::Gt), 1)),
+            ('+', _) => Some((Tok::Op(BinOp::Add), 1)),
+            ('-', _) => Some((Tok::Minus, 1)),
+            ('*', _) if operand_expected(out.last()) => Some((Tok::Star, 1)),
+            ('*', _) => Some((Tok::Op(BinOp::Mul), 1)),
+            _ => None,
+        };
+        if let Some((tok, len)) = fixed {
+            i += len;
+            out.push(tok);
+            continue;
+        }
         let tok = match c {
-            '/' if next == Some('/') => {
-                i += 2;
-                Tok::DSlash
-            }
-            '/' => {
-                i += 1;
-                Tok::Slash
-            }
-            '[' => {
-                i += 1;
-                Tok::LBr
-            }
-            ']' => {
-                i += 1;
-                Tok::RBr
-            }
-            '(' => {
-                i += 1;
-                Tok::LPar
-            }
-            ')' => {
-                i += 1;
-                Tok::RPar
-            }
-            '@' => {
-                i += 1;
-                Tok::At
-            }
-            ',' => {
-                i += 1;
-                Tok::Comma
-            }
-            '|' => {
-                i += 1;
-                Tok::Pipe
-            }
-            '.' if next == Some('.') => {
-                i += 2;
-                Tok::DDot
-            }
-            '.' if !next.is_some_and(|n| n.is_ascii_digit()) => {
-                i += 1;
-                Tok::Dot
-            }
-            '=' => {
-                i += 1;
-                Tok::Op(BinOp::Eq)
-            }
-            '!' if next == Some('=') => {
-                i += 2;
-                Tok::Op(BinOp::Ne)
-            }
-            '<' if next == Some('=') => {
-                i += 2;
-                Tok::Op(BinOp::Le)
-            }
-            '<' => {
-                i += 1;
-                Tok::Op(BinOp::Lt)
-            }
-            '>' if next == Some('=') => {
-                i += 2;
-                Tok::Op(BinOp::Ge)
-            }
-            '>' => {
-                i += 1;
-                Tok::Op(BinOp::Gt)
-            }
-            '+' => {
-                i += 1;
-                Tok::Op(BinOp::Add)
-            }
-            '-' => {
-                i += 1;
-                Tok::Minus
-            }
-            '*' => {
-                i += 1;
-                if operand_expected(out.last()) {
-                    Tok::Star
-                } else {
-                    Tok::Op(BinOp::Mul)
-                }
-            }
             '"' | '\'' => {
                 let end = chars[i + 1..]
                     .iter()
