@@ -229,8 +229,8 @@ impl Values {
         }
     }
 
-    /// Recomputes the host values below `x` (a node of `new`, at the depth
-    /// of the expression's anchor); false past `budget`.
+    /// Recomputes the host values at or below `x` (a node of `new` at or
+    /// above the host's depth); false past `budget`.
     ///
     /// # Safety
     /// `x` is a live node of the tree starting at `new`.
@@ -331,15 +331,8 @@ impl Values {
                     // Hosts created, deleted or replaced.
                     self.remove_below(&c.path);
                     if let Some(n) = c.new {
-                        let depth = c.schema.depth();
-                        let mut hosts = Vec::new();
-                        let below = e.from_root.get(depth..).unwrap_or(&[]);
-                        if !instances(n, below, new, &mut hosts, &mut budget) || hosts.len() > budget {
+                        if !self.refresh_below(e, n, new, &mut budget) {
                             return false;
-                        }
-                        budget -= hosts.len();
-                        for h in hosts {
-                            self.set(ffi::node_path(h, false).into(), key_value(h, e));
                         }
                     }
                 } else if c.schema.depth() > anchor && c.schema.is_ancestor_or_self_of(leaf) {

@@ -1424,8 +1424,7 @@ impl Datastores {
         // 5. Publish.
         // SAFETY: both trees live and read only.
         unsafe {
-            let first = |r: RawNode| if r.is_null() { r } else { ffi::first_sibling(r) };
-            let (old, new) = (first(published.root()), first(snapshot.root()));
+            let (old, new) = (ffi::first_sibling(published.root()), ffi::first_sibling(snapshot.root()));
             w.keys.update(&self.inner.deps, paths.as_deref(), old, new, published.txid, txid);
         }
         let old = std::mem::replace(&mut *write(&self.inner.running), snapshot.clone());
@@ -1492,8 +1491,7 @@ impl Datastores {
         // SAFETY: the working tree is ours alone; the published tree is
         // immutable; both belong to the context the index was built from.
         let r = unsafe {
-            let old = published.root();
-            let old = if old.is_null() { old } else { ffi::first_sibling(old) };
+            let old = ffi::first_sibling(published.root());
             incremental::Check::new(&self.inner.deps, ffi::first_sibling(new), old, keys, published.txid)
                 .run(changes)
         };

@@ -465,21 +465,8 @@ impl Deps {
         let mut ids = Vec::new();
         for (list, key, (up, down)) in std::mem::take(&mut w.bindings) {
             let e = KeyExpr { host, up: up + shift, down, from_root: self.constraints[c].from_root.clone() };
-            let expr = match self.key_exprs.iter().position(|x| *x == e) {
-                Some(i) => i,
-                None => {
-                    self.key_exprs.push(e);
-                    self.key_exprs.len() - 1
-                }
-            };
-            let b = Binding { list, key, expr };
-            ids.push(match self.bindings.iter().position(|x| *x == b) {
-                Some(i) => i,
-                None => {
-                    self.bindings.push(b);
-                    self.bindings.len() - 1
-                }
-            });
+            let expr = intern(&mut self.key_exprs, e);
+            ids.push(intern(&mut self.bindings, Binding { list, key, expr }));
         }
         for (schema, value, scope, bs) in w.atoms {
             let bindings =
@@ -767,6 +754,17 @@ fn conjuncts(e: &Expr) -> Vec<&Expr> {
             v
         }
         other => vec![other],
+    }
+}
+
+/// The index of `x` in `v`, pushed there if absent.
+fn intern<T: PartialEq>(v: &mut Vec<T>, x: T) -> usize {
+    match v.iter().position(|y| *y == x) {
+        Some(i) => i,
+        None => {
+            v.push(x);
+            v.len() - 1
+        }
     }
 }
 

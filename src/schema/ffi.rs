@@ -404,12 +404,12 @@ pub unsafe fn children(node: RawNode) -> Vec<RawNode> {
     unsafe { siblings(node_first_child(node)) }
 }
 
-/// The first top-level sibling of the tree `node` is in.
+/// The first sibling of `node` (NULL for NULL: libyang checks).
 ///
 /// # Safety
 /// See the section comment.
 pub unsafe fn first_sibling(node: RawNode) -> RawNode {
-    // SAFETY: `node` is live.
+    // SAFETY: `node` is NULL or live.
     unsafe { ffi::lyd_first_sibling(node) }
 }
 
