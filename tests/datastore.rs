@@ -744,3 +744,153 @@ fn an_edit_sequence_is_all_or_nothing_and_names_the_failed_edit() {
     }
     assert_eq!(running(&ds), before);
 }
+
+/// The `ds` module with its must replaced: another module set.
+fn ds_variant(must: &str) -> &'static Schema {
+    let text = MODULE.replace("not(counter > 1000)", must);
+    let (schema, dir) = common::schema_with(&[("ds", text.as_str()), ("flat", FLAT)], true);
+    std::mem::forget(dir);
+    Box::leak(Box::new(schema))
+}
+
+fn with_options(f: impl FnOnce(&mut Options)) -> Options {
+    let mut o = Options::default();
+    f(&mut o);
+    o
+}
+
+#[test]
+fn recovery_is_exact_under_the_same_modules_and_validated_under_others() {
+    let s = schema();
+    let dir = tempfile::tempdir().unwrap();
+    let expected;
+    {
+        let ds = open(s, dir.path());
+        edit(&ds, 1, Datastore::Running, &item("a", "<mode>b</mode><extra>e</extra><counter>5</counter>"))
+            .unwrap();
+        edit(&ds, 1, Datastore::Running, &item("b", "<ref>a</ref>")).unwrap();
+        ds.compact_now();
+        edit(&ds, 1, Datastore::Running, r#"<ordered yang:insert="first"><k>z</k></ordered>"#).unwrap();
+        edit(&ds, 1, Datastore::Running, r#"<ordered yang:insert="first"><k>y</k></ordered>"#).unwrap();
+        // A removed explicit value brings its default back; a when that
+        // turns false takes its node away (both from validation).
+        edit(
+            &ds,
+            1,
+            Datastore::Running,
+            r#"<item><name>a</name><counter nc:operation="remove">5</counter></item>"#,
+        )
+        .unwrap();
+        edit(&ds, 1, Datastore::Running, &item("c", "<mode>b</mode><extra>x</extra>")).unwrap();
+        edit(&ds, 1, Datastore::Running, &item("c", "<mode>a</mode>")).unwrap();
+        // A whole-content record, then more.
+        let whole = format!(
+            r#"<top xmlns="{NS}"><item><name>a</name><mode>b</mode><extra>e</extra></item><item><name>c</name></item><tags>q</tags></top>"#
+        );
+        ds.copy_config_inline(1, Datastore::Running, &whole).unwrap();
+        edit(&ds, 1, Datastore::Running, r#"<tags yang:insert="first">o</tags>"#).unwrap();
+        edit(&ds, 1, Datastore::Running, "<opts><level>4</level></opts>").unwrap();
+        expected = (print(ds.running().tree(), true), running(&ds), ds.running().txid());
+    }
+    let reopened = |s: &'static Schema, o: Options| {
+        let ds = Datastores::open(s, dir.path(), o).unwrap();
+        let got = (print(ds.running().tree(), true), running(&ds), ds.running().txid());
+        (ds.recovered_exactly(), got)
+    };
+    // Exact, and equal to libyang's full validation of it, flags included
+    // (verify mode checks that and refuses to start otherwise).
+    let verify = with_options(|o| o.verify_incremental = true);
+    assert_eq!(reopened(s, verify.clone()), (true, expected.clone()));
+    // The same modules loaded again give the same fingerprint.
+    let again = ds_variant("not(counter > 1000)");
+    assert_eq!(again.fingerprint(), s.fingerprint());
+    assert_eq!(reopened(again, verify.clone()), (true, expected.clone()));
+    // Asked for, or under another module set: validated in full.
+    assert_eq!(reopened(s, with_options(|o| o.revalidate_at_start = true)), (false, expected.clone()));
+    let relaxed = ds_variant("not(counter > 2000)");
+    assert_ne!(relaxed.fingerprint(), s.fingerprint());
+    assert_eq!(reopened(relaxed, Options::default()), (false, expected.clone()));
+    // ... so a rule the data breaks under the new set stops the start.
+    let strict = ds_variant("not(mode = 'b')");
+    let err = Datastores::open(strict, dir.path(), Options::default()).err().unwrap();
+    assert!(err.contains("not valid") && err.contains("counter above 1000"), "{err}");
+    // The journal was not rewritten: exact again under the first set, and
+    // commits go on from it.
+    let ds = Datastores::open(s, dir.path(), verify).unwrap();
+    assert!(ds.recovered_exactly());
+    edit(&ds, 1, Datastore::Running, &item("d", "<mode>b</mode><extra>y</extra><ref>c</ref>")).unwrap();
+    assert!(running(&ds).contains("<name>d</name>"));
+}
+
+#[test]
+fn a_journal_written_before_the_exact_form_is_read_and_validated() {
+    let s = schema();
+    let dir = tempfile::tempdir().unwrap();
+    {
+        use occd::datastore::journal::Journal;
+        let (mut j, _) = Journal::open(&dir.path().join("journal")).unwrap();
+        let all =
+            format!(r#"<top xmlns="{NS}"><item><name>a</name><mode>b</mode><extra>e</extra></item></top>"#);
+        j.append(1, &serde_json::to_vec(&serde_json::json!({ "all": all })).unwrap()).unwrap();
+        j.snapshot(1, all.as_bytes()).unwrap();
+        let b = format!(r#"<top xmlns="{NS}"><item><name>b</name><counter>7</counter></item></top>"#);
+        let ops = serde_json::json!({ "ops": [{ "path": "/ds:top/item[name='b']", "xml": b }] });
+        j.append(2, &serde_json::to_vec(&ops).unwrap()).unwrap();
+    }
+    let ds = open(s, dir.path());
+    assert!(!ds.recovered_exactly());
+    assert_eq!(ds.running().txid(), 2);
+    let all = print(ds.running().tree(), true);
+    // Validation restored the defaults the old format left out.
+    assert!(all.contains("<name>a</name><counter>0</counter><mode>b</mode><extra>e</extra>"), "{all}");
+    assert!(all.contains("<name>b</name><counter>7</counter><mode>a</mode>"), "{all}");
+    // The next compaction writes the exact form.
+    ds.compact_now();
+    drop(ds);
+    let ds = Datastores::open(s, dir.path(), with_options(|o| o.verify_incremental = true)).unwrap();
+    assert!(ds.recovered_exactly());
+    assert_eq!(print(ds.running().tree(), true), all);
+}
+
+#[test]
+fn an_unreadable_exact_form_falls_back_to_validation() {
+    let s = schema();
+    let dir = tempfile::tempdir().unwrap();
+    {
+        use occd::datastore::journal::Journal;
+        let (mut j, _) = Journal::open(&dir.path().join("journal")).unwrap();
+        // A version-2 snapshot under the right fingerprint whose LYB is not
+        // LYB (a bug, or a libyang that reads LYB differently).
+        let xml = format!(r#"<top xmlns="{NS}"><item><name>a</name></item></top>"#);
+        let lyb = b"not lyb!";
+        let header =
+            serde_json::json!({ "schema": s.fingerprint(), "all": { "xml": xml.len(), "lyb": lyb.len() } });
+        let header = serde_json::to_vec(&header).unwrap();
+        let mut payload = b"OCJ2".to_vec();
+        payload.extend_from_slice(&(header.len() as u32).to_le_bytes());
+        payload.extend_from_slice(&header);
+        payload.extend_from_slice(xml.as_bytes());
+        payload.extend_from_slice(lyb);
+        j.append(1, &payload).unwrap();
+        j.snapshot(1, &payload).unwrap();
+    }
+    let ds = open(s, dir.path());
+    assert!(!ds.recovered_exactly());
+    assert!(print(ds.running().tree(), true).contains("<name>a</name><counter>0</counter><mode>a</mode>"));
+    // A payload cut short is refused with its reason, not read past its end.
+    let dir2 = tempfile::tempdir().unwrap();
+    {
+        use occd::datastore::journal::Journal;
+        let (mut j, _) = Journal::open(&dir2.path().join("journal")).unwrap();
+        let header =
+            serde_json::to_vec(&serde_json::json!({ "schema": "x", "all": { "xml": 100, "lyb": 100 } }))
+                .unwrap();
+        let mut payload = b"OCJ2".to_vec();
+        payload.extend_from_slice(&(header.len() as u32).to_le_bytes());
+        payload.extend_from_slice(&header);
+        payload.extend_from_slice(b"<top/>");
+        j.append(1, &payload).unwrap();
+    }
+    let err = Datastores::open(s, dir2.path(), Options::default()).err().unwrap();
+    assert!(err.contains("journal record 1") && err.contains("shorter than its header"), "{err}");
+}

@@ -15,14 +15,19 @@
 //! Applying the ops in order to a tree equal to the old state gives a tree
 //! equal to the new state, flags included when the subtrees are copied from
 //! the new tree ([`apply_from_tree`], used for the second in-memory tree).
-//! From the journal ([`Delta::decode`] then [`apply_from_journal`]) the
-//! subtrees are parsed back from XML; recovery validates the result once, in
-//! full, which restores libyang's flags.
+//! In the journal ([`encode`], [`Delta::decode`], [`apply_from_journal`])
+//! each subtree is kept twice: as LYB, which gives back the exact subtree
+//! (default nodes and libyang's flags included) under the same module set,
+//! and as XML of its explicit nodes, readable under any module set. Recovery
+//! under the module set the journal was written with replays the LYB and
+//! validates nothing; otherwise it replays the XML and validates once, in
+//! full, which also restores the flags.
 //!
 //! Ordering: a `Put` of a user-ordered entry names the entry it follows in
 //! the new state; ops are emitted so that this anchor is in place first.
 //! Cost follows the number of copy points, never the size of the tree.
 
+use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 
 use serde::{Deserialize, Serialize};
@@ -330,17 +335,29 @@ pub unsafe fn apply_from_tree(target: &mut RawTree, source: RawNode, ops: &[Delt
 }
 
 // ---- journal form ----
+//
+// Version 1 (still read): the JSON of `RecordV1`, subtrees as XML of
+// their explicit nodes. Version 2: `MAGIC`, a little-endian u32 header
+// length, the JSON `Header`, then the blobs the header sizes, back to
+// back. Each subtree is there twice: as XML (explicit nodes, readable under
+// any module set) and as LYB (every node with libyang's flags, readable
+// only under the module set named by `Header::schema`), so recovery under
+// an unchanged module set rebuilds the exact tree without validating it.
+// A snapshot is a version-2 record of the whole content (version 1: the
+// XML alone).
+
+const MAGIC: &[u8; 4] = b"OCJ2";
 
 #[derive(Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
-enum Record {
-    Ops(Vec<RecordOp>),
+enum RecordV1 {
+    Ops(Vec<RecordOpV1>),
     All(String),
 }
 
 #[derive(Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
-struct RecordOp {
+struct RecordOpV1 {
     path: String,
     /// XML of the subtree with its ancestors; absent for a removal.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -351,68 +368,238 @@ struct RecordOp {
     first: bool,
 }
 
-/// A delta read back from the journal.
-pub enum Decoded {
-    Ops(Vec<(DeltaOp, Option<String>)>),
-    All(String),
+#[derive(Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+struct Header {
+    /// The fingerprint of the module set the LYB blobs were printed under.
+    schema: String,
+    /// `None`: the whole content, one fragment.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    ops: Option<Vec<HeaderOp>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    all: Option<Sizes>,
 }
 
-/// The journal payload of `delta`, with subtrees printed from `new`.
+#[derive(Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+struct HeaderOp {
+    path: String,
+    /// Absent for a removal.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    put: Option<Sizes>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    after: Option<String>,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    first: bool,
+}
+
+/// Byte lengths of one fragment's two blobs.
+#[derive(Serialize, Deserialize, Clone, Copy)]
+struct Sizes {
+    xml: u64,
+    lyb: u64,
+}
+
+/// One subtree (with its ancestors) or the whole content, as read back
+/// (borrowed from the payload when it is version 2).
+pub struct Fragment<'a> {
+    /// Explicit nodes, XML.
+    pub xml: Cow<'a, str>,
+    /// Every node with its flags, LYB (absent in version-1 records).
+    pub lyb: Option<&'a [u8]>,
+}
+
+/// A delta read back from the journal.
+pub enum Decoded<'a> {
+    Ops(Vec<(DeltaOp, Option<Fragment<'a>>)>),
+    All(Fragment<'a>),
+}
+
+/// A journal record or snapshot read back.
+pub struct Recorded<'a> {
+    /// The module-set fingerprint its LYB blobs need (`None`: version 1).
+    pub schema: Option<String>,
+    pub delta: Decoded<'a>,
+}
+
+impl Recorded<'_> {
+    /// Whether its LYB blobs can be trusted under the module set `schema`.
+    pub fn exact_under(&self, schema: &str) -> bool {
+        self.schema.as_deref() == Some(schema)
+    }
+}
+
+/// Appends the XML and LYB of `node` (with its following siblings when
+/// `whole`) to `blobs`.
+///
+/// # Safety
+/// `node` is NULL or a live node nothing modifies during the call.
+unsafe fn push_fragment(blobs: &mut Vec<u8>, node: RawNode, whole: bool) -> Result<Sizes, String> {
+    // The two printers only read the tree (readers print published trees
+    // concurrently the same way): the whole content is printed in both
+    // forms at once.
+    struct Shared(RawNode);
+    // SAFETY: the tree is not modified while both printers read it (contract).
+    unsafe impl Send for Shared {}
+    let shared = Shared(node);
+    let (xml, lyb) = if whole {
+        std::thread::scope(|scope| {
+            let lyb = scope.spawn(move || {
+                let shared = shared;
+                // SAFETY: contract.
+                unsafe { ffi::print_lyb(shared.0, true) }
+            });
+            // SAFETY: contract.
+            let xml = unsafe { ffi::print_xml(node, true) };
+            (xml, lyb.join().unwrap_or(Err(0)))
+        })
+    } else {
+        // SAFETY: contract.
+        unsafe { (ffi::print_xml(node, false), ffi::print_lyb(node, false)) }
+    };
+    let xml = xml.map_err(|e| format!("print: {e}"))?;
+    let lyb = lyb.map_err(|e| format!("print LYB: {e}"))?;
+    blobs.extend_from_slice(xml.as_bytes());
+    blobs.extend_from_slice(&lyb);
+    Ok(Sizes { xml: xml.len() as u64, lyb: lyb.len() as u64 })
+}
+
+/// The journal payload of `delta`, with subtrees printed from `new`, the
+/// LYB blobs marked as printed under the module set `schema`.
 ///
 /// # Safety
 /// `new` is a live tree nothing modifies during the call.
-pub unsafe fn encode(delta: &Delta, new: RawNode) -> Result<Vec<u8>, String> {
-    let record = match delta {
+pub unsafe fn encode(delta: &Delta, new: RawNode, schema: &str) -> Result<Vec<u8>, String> {
+    let mut blobs = Vec::new();
+    let mut header = Header { schema: schema.to_string(), ops: None, all: None };
+    match delta {
         // SAFETY: contract.
-        Delta::All => Record::All(unsafe { ffi::print_xml(new, true) }.map_err(|e| format!("print: {e}"))?),
+        Delta::All => header.all = Some(unsafe { push_fragment(&mut blobs, new, true) }?),
         Delta::Ops(ops) => {
             let mut out = Vec::with_capacity(ops.len());
             for op in ops {
-                let mut r = RecordOp { path: op.path.clone(), xml: None, after: None, first: false };
+                let mut h = HeaderOp { path: op.path.clone(), put: None, after: None, first: false };
                 if let OpKind::Put { position } = &op.kind {
-                    // SAFETY: contract.
+                    // SAFETY: contract; the copy is ours and freed here.
                     unsafe {
                         let n =
                             ffi::find_path(new, &op.path).ok_or_else(|| format!("{} missing", op.path))?;
                         let top = ffi::dup_with_parents(n).map_err(|e| format!("copy: {e}"))?;
-                        let xml = ffi::print_xml(top, false);
+                        let sizes = push_fragment(&mut blobs, top, false);
                         ffi::free_siblings(top);
-                        r.xml = Some(xml.map_err(|e| format!("print: {e}"))?);
+                        h.put = Some(sizes?);
                     }
                     match position {
-                        Some(Position::First) => r.first = true,
-                        Some(Position::After(a)) => r.after = Some(a.clone()),
+                        Some(Position::First) => h.first = true,
+                        Some(Position::After(a)) => h.after = Some(a.clone()),
                         None => {}
                     }
                 }
-                out.push(r);
+                out.push(h);
             }
-            Record::Ops(out)
+            header.ops = Some(out);
         }
+    }
+    let head = serde_json::to_vec(&header).map_err(|e| e.to_string())?;
+    let head_len = u32::try_from(head.len()).map_err(|_| "record header too long".to_string())?;
+    let mut payload = Vec::with_capacity(MAGIC.len() + 4 + head.len() + blobs.len());
+    payload.extend_from_slice(MAGIC);
+    payload.extend_from_slice(&head_len.to_le_bytes());
+    payload.extend_from_slice(&head);
+    payload.extend_from_slice(&blobs);
+    Ok(payload)
+}
+
+/// The snapshot payload of the whole tree `root` (see [`encode`]).
+///
+/// # Safety
+/// As for [`encode`].
+pub unsafe fn encode_snapshot(root: RawNode, schema: &str) -> Result<Vec<u8>, String> {
+    // SAFETY: contract.
+    unsafe { encode(&Delta::All, root, schema) }
+}
+
+/// Reads blobs off the front of a record's body.
+struct Blobs<'a>(&'a [u8]);
+
+impl<'a> Blobs<'a> {
+    fn fragment(&mut self, sizes: Sizes) -> Result<Fragment<'a>, String> {
+        let short = || "record shorter than its header says".to_string();
+        let xml_len = usize::try_from(sizes.xml).map_err(|_| short())?;
+        let lyb_len = usize::try_from(sizes.lyb).map_err(|_| short())?;
+        let end = xml_len.checked_add(lyb_len).filter(|&e| e <= self.0.len()).ok_or_else(short)?;
+        let xml = std::str::from_utf8(&self.0[..xml_len]).map_err(|e| format!("XML blob: {e}"))?;
+        let fragment = Fragment { xml: Cow::Borrowed(xml), lyb: Some(&self.0[xml_len..end]) };
+        self.0 = &self.0[end..];
+        Ok(fragment)
+    }
+}
+
+fn op_of(path: String, put: bool, first: bool, after: Option<String>) -> DeltaOp {
+    let kind = match (put, first, after) {
+        (false, _, _) => OpKind::Remove,
+        (true, true, _) => OpKind::Put { position: Some(Position::First) },
+        (true, false, Some(a)) => OpKind::Put { position: Some(Position::After(a)) },
+        (true, false, None) => OpKind::Put { position: None },
     };
-    serde_json::to_vec(&record).map_err(|e| e.to_string())
+    DeltaOp { path, kind }
 }
 
 impl Delta {
-    /// Reads a journal payload.
-    pub fn decode(payload: &[u8]) -> Result<Decoded, String> {
-        let record: Record = serde_json::from_slice(payload).map_err(|e| e.to_string())?;
-        Ok(match record {
-            Record::All(xml) => Decoded::All(xml),
-            Record::Ops(ops) => Decoded::Ops(
+    /// Reads a journal payload (either version).
+    pub fn decode(payload: &[u8]) -> Result<Recorded<'_>, String> {
+        let Some(rest) = payload.strip_prefix(MAGIC) else {
+            let record: RecordV1 = serde_json::from_slice(payload).map_err(|e| e.to_string())?;
+            let delta = match record {
+                RecordV1::All(xml) => Decoded::All(Fragment { xml: Cow::Owned(xml), lyb: None }),
+                RecordV1::Ops(ops) => Decoded::Ops(
+                    ops.into_iter()
+                        .map(|r| {
+                            let op = op_of(r.path, r.xml.is_some(), r.first, r.after);
+                            (op, r.xml.map(|xml| Fragment { xml: Cow::Owned(xml), lyb: None }))
+                        })
+                        .collect(),
+                ),
+            };
+            return Ok(Recorded { schema: None, delta });
+        };
+        let (len, rest) = rest.split_first_chunk::<4>().ok_or("record header truncated")?;
+        let len = u32::from_le_bytes(*len) as usize;
+        if len > rest.len() {
+            return Err("record header truncated".into());
+        }
+        let header: Header =
+            serde_json::from_slice(&rest[..len]).map_err(|e| format!("record header: {e}"))?;
+        let mut blobs = Blobs(&rest[len..]);
+        let delta = match (header.ops, header.all) {
+            (None, Some(sizes)) => Decoded::All(blobs.fragment(sizes)?),
+            (Some(ops), None) => Decoded::Ops(
                 ops.into_iter()
-                    .map(|r| {
-                        let kind = match (&r.xml, r.first, r.after) {
-                            (None, _, _) => OpKind::Remove,
-                            (Some(_), true, _) => OpKind::Put { position: Some(Position::First) },
-                            (Some(_), false, Some(a)) => OpKind::Put { position: Some(Position::After(a)) },
-                            (Some(_), false, None) => OpKind::Put { position: None },
-                        };
-                        (DeltaOp { path: r.path, kind }, r.xml)
+                    .map(|h| {
+                        let fragment = h.put.map(|s| blobs.fragment(s)).transpose()?;
+                        Ok((op_of(h.path, h.put.is_some(), h.first, h.after), fragment))
                     })
-                    .collect(),
+                    .collect::<Result<_, String>>()?,
             ),
-        })
+            _ => return Err("record header has neither ops nor a whole content".into()),
+        };
+        if !blobs.0.is_empty() {
+            return Err("record longer than its header says".into());
+        }
+        Ok(Recorded { schema: Some(header.schema), delta })
+    }
+
+    /// Reads a snapshot payload: a version-2 whole-content record, or (as
+    /// written before) the XML alone.
+    pub fn decode_snapshot(payload: &[u8]) -> Result<Recorded<'_>, String> {
+        if payload.starts_with(MAGIC) {
+            return match Delta::decode(payload)? {
+                r @ Recorded { delta: Decoded::All(_), .. } => Ok(r),
+                _ => Err("a snapshot holds the whole content, not changes".into()),
+            };
+        }
+        let xml = std::str::from_utf8(payload).map_err(|e| format!("snapshot is not UTF-8: {e}"))?;
+        Ok(Recorded { schema: None, delta: Decoded::All(Fragment { xml: Cow::Borrowed(xml), lyb: None }) })
     }
 }
 
@@ -428,32 +615,95 @@ pub fn parse_config<'a>(ctx: &'a Context, xml: &str) -> Result<DataTree<'a>, Str
     r
 }
 
-/// Applies journal ops to `target`, parsing each subtree.
+/// Parses a fragment: its LYB when `exact` (the tree as it was printed,
+/// flags and default nodes included, not validated), else its XML
+/// (explicit nodes, to be validated).
+pub fn parse_fragment<'a>(
+    ctx: &'a Context,
+    fragment: &Fragment<'_>,
+    exact: bool,
+) -> Result<DataTree<'a>, String> {
+    if !exact {
+        return parse_config(ctx, &fragment.xml);
+    }
+    let lyb = fragment.lyb.ok_or("no LYB form")?;
+    // SAFETY: the journal checked the payload's checksum; the result is
+    // a new tree we own.
+    let r = unsafe { ffi::parse_lyb(ctx, lyb) };
+    let errors = ffi::take_errors(ctx);
+    match r {
+        Ok(root) => Ok(super::store::tree_of(ctx, root)),
+        Err(e) => Err(format!(
+            "LYB: {}",
+            errors.first().map_or_else(|| format!("libyang error {e}"), |r| r.message.clone())
+        )),
+    }
+}
+
+/// The data path of the first place where the trees of `a` and `b` (first
+/// top-level nodes, or NULL) differ: a node, a value, or one of the flags
+/// `LYD_DEFAULT` and `LYD_WHEN_TRUE`, in document order; `None` when equal.
+///
+/// # Safety
+/// Both trees live and not modified during the call.
+pub unsafe fn first_difference(a: RawNode, b: RawNode) -> Option<String> {
+    const FLAGS: u32 = ffi::LYD_DEFAULT | ffi::LYD_WHEN_TRUE;
+    let mut stack = vec![(a, b)];
+    // SAFETY: contract; walks live siblings and children.
+    unsafe {
+        while let Some((mut x, mut y)) = stack.pop() {
+            while !x.is_null() || !y.is_null() {
+                if x.is_null() || y.is_null() {
+                    let n = if x.is_null() { y } else { x };
+                    return Some(format!("{} (only in one)", ffi::node_path(n, false)));
+                }
+                if ffi::node_schema(x) != ffi::node_schema(y)
+                    || ffi::node_value(x) != ffi::node_value(y)
+                    || ffi::node_flags(x) & FLAGS != ffi::node_flags(y) & FLAGS
+                {
+                    return Some(format!(
+                        "{} (flags {:#x} and {:#x})",
+                        ffi::node_path(x, false),
+                        ffi::node_flags(x),
+                        ffi::node_flags(y)
+                    ));
+                }
+                stack.push((ffi::node_first_child(x), ffi::node_first_child(y)));
+                (x, y) = (ffi::node_next(x), ffi::node_next(y));
+            }
+        }
+    }
+    None
+}
+
+/// Applies journal ops to `target`, parsing each subtree (see
+/// [`parse_fragment`] for `exact`).
 ///
 /// # Safety
 /// `target.root` is a live tree of `ctx` nothing else uses.
 pub unsafe fn apply_from_journal(
     ctx: &Context,
     target: &mut RawTree,
-    ops: Vec<(DeltaOp, Option<String>)>,
+    ops: &[(DeltaOp, Option<Fragment<'_>>)],
+    exact: bool,
 ) -> Result<(), String> {
-    for (op, xml) in ops {
+    for (op, fragment) in ops {
         // SAFETY: contract.
         unsafe {
             target.remove(&op.path);
-            let (OpKind::Put { position }, Some(xml)) = (&op.kind, xml) else { continue };
-            let fragment = parse_config(ctx, &xml).map_err(|e| format!("{}: {e}", op.path))?;
+            let (OpKind::Put { position }, Some(fragment)) = (&op.kind, fragment) else { continue };
+            let fragment = parse_fragment(ctx, fragment, exact).map_err(|e| format!("{}: {e}", op.path))?;
             let top = fragment.into_raw();
             let found = ffi::find_path(top, &op.path);
             let Some(n) = found else {
-                // Only default nodes below it: nothing explicit to restore;
-                // the validation after recovery adds the defaults again.
+                // Only default nodes below it (XML): nothing explicit to
+                // restore; the validation after recovery adds the defaults.
                 ffi::free_siblings(top);
                 continue;
             };
             // Containers libyang only creates in validation (implicit
-            // non-presence ones) may be missing here: bring the fragment's
-            // copy from the top-most missing ancestor.
+            // non-presence ones) may be missing here (XML): bring the
+            // fragment's copy from the top-most missing ancestor.
             let mut node = n;
             loop {
                 let parent = ffi::node_parent(node);
@@ -471,4 +721,55 @@ pub unsafe fn apply_from_journal(
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn v2(header: &str, body: &[u8]) -> Vec<u8> {
+        let mut p = MAGIC.to_vec();
+        p.extend_from_slice(&(header.len() as u32).to_le_bytes());
+        p.extend_from_slice(header.as_bytes());
+        p.extend_from_slice(body);
+        p
+    }
+
+    fn err(payload: &[u8]) -> String {
+        match Delta::decode(payload) {
+            Ok(_) => panic!("decoded {payload:?}"),
+            Err(e) => e,
+        }
+    }
+
+    #[test]
+    fn a_version_2_record_reads_back_its_blobs_and_fingerprint() {
+        let h = r#"{"schema":"f","ops":[{"path":"/a:x","put":{"xml":3,"lyb":2},"after":"/a:y"},{"path":"/a:z"}]}"#;
+        let payload = v2(h, b"<x>\x01\x02");
+        let r = Delta::decode(&payload).unwrap();
+        assert!(r.exact_under("f") && !r.exact_under("g"));
+        let Decoded::Ops(ops) = r.delta else { panic!("not ops") };
+        assert_eq!(ops.len(), 2);
+        let f = ops[0].1.as_ref().unwrap();
+        assert_eq!((f.xml.as_ref(), f.lyb), ("<x>", Some(&b"\x01\x02"[..])));
+        assert_eq!(ops[0].0.kind, OpKind::Put { position: Some(Position::After("/a:y".into())) });
+        assert!(ops[1].1.is_none() && ops[1].0.kind == OpKind::Remove);
+    }
+
+    #[test]
+    fn broken_version_2_records_are_refused_with_a_reason() {
+        assert!(err(b"OCJ2\x01").contains("header truncated"));
+        assert!(err(&v2("{}", b"")[..8]).contains("header truncated"));
+        assert!(err(&v2("{not json", b"")).contains("record header"));
+        assert!(err(&v2(r#"{"schema":"f"}"#, b"")).contains("neither"));
+        assert!(err(&v2(r#"{"schema":"f","all":{"xml":5,"lyb":0}}"#, b"<x/>")).contains("shorter"));
+        assert!(
+            err(&v2(r#"{"schema":"f","all":{"xml":18446744073709551615,"lyb":2}}"#, b"")).contains("shorter")
+        );
+        assert!(err(&v2(r#"{"schema":"f","all":{"xml":1,"lyb":0}}"#, b"<x")).contains("longer"));
+        assert!(err(&v2(r#"{"schema":"f","all":{"xml":2,"lyb":0}}"#, b"\xff\xfe")).contains("XML blob"));
+        // Version 1 is JSON.
+        assert!(Delta::decode(br#"{"all":"<x/>"}"#).is_ok_and(|r| r.schema.is_none()));
+        assert!(Delta::decode(b"garbage").is_err());
+    }
 }

@@ -58,7 +58,7 @@ use yang3::context::Context;
 use yang3::data::{Data, DataFormat, DataPrinterFlags, DataTree, DataTreeOwningRef};
 
 use super::confirmed::{CommitOutcome, CommitParams, ConfirmedCommit, ConfirmedCommitError, Persisted};
-use super::delta::{self, Decoded, Delta, RawTree};
+use super::delta::{self, Decoded, Delta, RawTree, Recorded};
 use super::edit::{self, Change, DefaultOperation};
 use super::incremental;
 use super::journal::{Journal, JournalError};
@@ -290,9 +290,15 @@ pub struct Options {
     /// Compact the journal into a snapshot past this many bytes.
     pub compact_bytes: u64,
     /// After each commit the incremental check accepted, validate in full
-    /// as well and count (and log) any disagreement (tests; also set by the
-    /// environment variable `OCCD_VERIFY_INCREMENTAL`).
+    /// as well and count (and log) any disagreement; at start, validate an
+    /// exactly recovered tree in full as well and refuse to start when it
+    /// differs (tests; also set by the environment variable
+    /// `OCCD_VERIFY_INCREMENTAL`).
     pub verify_incremental: bool,
+    /// Validate the recovered running configuration in full at start even
+    /// when its journal was written under the same module set (also set by
+    /// the environment variable `OCCD_REVALIDATE_AT_START`).
+    pub revalidate_at_start: bool,
 }
 
 impl Default for Options {
@@ -303,6 +309,7 @@ impl Default for Options {
             hook_timeout: Duration::from_secs(10),
             compact_bytes: 64 << 20,
             verify_incremental: std::env::var_os("OCCD_VERIFY_INCREMENTAL").is_some(),
+            revalidate_at_start: std::env::var_os("OCCD_REVALIDATE_AT_START").is_some(),
         }
     }
 }
@@ -359,6 +366,9 @@ struct Inner {
     /// The schema dependency index of incremental validation.
     deps: deps::Deps,
     data_dir: PathBuf,
+    /// Running was rebuilt at start from the journal's exact form, not
+    /// validated again.
+    recovered_exactly: bool,
 }
 
 /// Where the running working tree comes from at the next commit.
@@ -482,21 +492,17 @@ impl Datastores {
         let ctx = ctx(schema);
         let (journal, recovered) = Journal::open(&data_dir.join("journal")).map_err(|e| e.to_string())?;
         let start = std::time::Instant::now();
-        let mut tree = match &recovered.snapshot {
-            Some((_, payload)) => {
-                let xml = std::str::from_utf8(payload).map_err(|e| format!("snapshot is not UTF-8: {e}"))?;
-                delta::parse_config(ctx, xml).map_err(|e| format!("snapshot: {e}"))?
-            }
-            None => DataTree::new(ctx),
-        };
+        let (tree, exact) = recover(schema, recovered.snapshot.as_ref(), &recovered.records, &options)?;
+        drop(recovered.snapshot);
         let replayed = recovered.records.len();
-        for (txid, payload) in &recovered.records {
-            tree = replay_record(ctx, tree, payload).map_err(|e| format!("journal record {txid}: {e}"))?;
-        }
-        validate_tree(ctx, &mut tree)
-            .map_err(|e| format!("the recovered running configuration is not valid: {}", errors_line(&e)))?;
         let txid = recovered.last_txid;
-        info!(txid, replayed, ms = start.elapsed().as_millis() as u64, "running configuration recovered");
+        info!(
+            txid,
+            replayed,
+            exact,
+            ms = start.elapsed().as_millis() as u64,
+            "running configuration recovered"
+        );
 
         let startup = if options.startup {
             let path = data_dir.join(STARTUP_FILE);
@@ -552,6 +558,7 @@ impl Datastores {
                 guard: RwLock::new(None),
                 providers: RwLock::new(Vec::new()),
                 options,
+                recovered_exactly: exact,
                 dropper: drop_tx,
                 deps: {
                     let d = deps::analyse(ctx);
@@ -1414,7 +1421,8 @@ impl Datastores {
             Some(paths) => unsafe { delta::compute(published.root(), snapshot.root(), paths) },
         };
         // SAFETY: the new tree is read only from here on.
-        let payload = unsafe { delta::encode(&delta, snapshot.root()) }.map_err(op_failed);
+        let payload = unsafe { delta::encode(&delta, snapshot.root(), self.inner.schema.fingerprint()) }
+            .map_err(op_failed);
         let durable = payload.and_then(|p| w.journal.append(txid, &p).map_err(journal_error));
         if let Err(e) = durable {
             self.free_later(snapshot);
@@ -1456,12 +1464,13 @@ impl Datastores {
     /// Writes running as the journal's snapshot.
     fn compact(&self, w: &mut Writer) {
         let running = self.running();
-        match print_snapshot(&running) {
-            Ok(xml) => match w.journal.snapshot(running.txid, xml.as_bytes()) {
-                Ok(()) => info!(txid = running.txid, bytes = xml.len(), "journal compacted"),
+        // SAFETY: a published tree, read only.
+        match unsafe { delta::encode_snapshot(running.root(), self.inner.schema.fingerprint()) } {
+            Ok(payload) => match w.journal.snapshot(running.txid, &payload) {
+                Ok(()) => info!(txid = running.txid, bytes = payload.len(), "journal compacted"),
                 Err(e) => warn!(error = %e, "journal compaction failed"),
             },
-            Err(e) => warn!(error = %errors_line(&e), "journal compaction failed"),
+            Err(e) => warn!(error = %e, "journal compaction failed"),
         }
     }
 
@@ -1524,6 +1533,12 @@ impl Datastores {
         Err(op_failed(format!(
             "incremental validation disagreed with full validation: {what} (changes {paths:?})"
         )))
+    }
+
+    /// Whether running was rebuilt at start from the journal's exact form
+    /// (same module set, not validated again) rather than validated in full.
+    pub fn recovered_exactly(&self) -> bool {
+        self.inner.recovered_exactly
     }
 
     /// Forces a compaction now (tests, shutdown).
@@ -1673,21 +1688,132 @@ fn print_snapshot(s: &Snapshot) -> Result<String, Errors> {
     unsafe { ffi::print_xml(s.root(), true) }.map_err(|e| op_failed(format!("print (libyang {e})")))
 }
 
+/// The running configuration from the journal's snapshot and records, and
+/// whether it was rebuilt exactly (see [`recover_exact`]) rather than from
+/// XML and then validated in full.
+fn recover(
+    schema: &'static Schema,
+    snapshot: Option<&(u64, Vec<u8>)>,
+    records: &[(u64, Vec<u8>)],
+    options: &Options,
+) -> Result<(DataTree<'static>, bool), String> {
+    let ctx = ctx(schema);
+    let snapshot =
+        snapshot.map(|(_, p)| Delta::decode_snapshot(p)).transpose().map_err(|e| format!("snapshot: {e}"))?;
+    let records = records
+        .iter()
+        .map(|(txid, p)| {
+            Delta::decode(p).map(|r| (*txid, r)).map_err(|e| format!("journal record {txid}: {e}"))
+        })
+        .collect::<Result<Vec<_>, String>>()?;
+    let fingerprint = schema.fingerprint();
+    let older = snapshot.iter().chain(records.iter().map(|(_, r)| r)).find(|r| !r.exact_under(fingerprint));
+    let why_not = match older {
+        _ if options.revalidate_at_start => Some("full validation at start is asked for"),
+        Some(r) if r.schema.is_none() => Some("the journal was written by an older occd"),
+        Some(_) => Some("the module set changed since the journal was written"),
+        None => None,
+    };
+    match why_not {
+        None => match recover_exact(ctx, snapshot.as_ref(), &records) {
+            Ok(tree) if options.verify_incremental => verify_recovered(ctx, tree).map(|t| (t, true)),
+            Ok(tree) => Ok((tree, true)),
+            Err(e) => {
+                warn!(error = %e, "the journal's exact form is unreadable: validating the recovered configuration in full");
+                recover_validated(ctx, snapshot.as_ref(), &records).map(|t| (t, false))
+            }
+        },
+        Some(why) => {
+            info!("validating the recovered configuration in full: {why}");
+            recover_validated(ctx, snapshot.as_ref(), &records).map(|t| (t, false))
+        }
+    }
+}
+
+/// Rebuilds the tree from the LYB forms, not validated: every commit was
+/// validated before it was journaled, under this same module set (the
+/// fingerprint says so), and the LYB keeps default nodes and libyang's
+/// flags, so the result is the last committed tree as it was.
+fn recover_exact(
+    ctx: &'static Context,
+    snapshot: Option<&Recorded<'_>>,
+    records: &[(u64, Recorded<'_>)],
+) -> Result<DataTree<'static>, String> {
+    replay(ctx, snapshot, records, true)
+}
+
+/// Rebuilds the tree from the XML forms and validates it in full.
+fn recover_validated(
+    ctx: &'static Context,
+    snapshot: Option<&Recorded<'_>>,
+    records: &[(u64, Recorded<'_>)],
+) -> Result<DataTree<'static>, String> {
+    let mut tree = replay(ctx, snapshot, records, false)?;
+    validate_tree(ctx, &mut tree)
+        .map_err(|e| format!("the recovered running configuration is not valid: {}", errors_line(&e)))?;
+    Ok(tree)
+}
+
+fn replay(
+    ctx: &'static Context,
+    snapshot: Option<&Recorded<'_>>,
+    records: &[(u64, Recorded<'_>)],
+    exact: bool,
+) -> Result<DataTree<'static>, String> {
+    let mut tree = match snapshot.map(|r| &r.delta) {
+        Some(Decoded::All(f)) => {
+            delta::parse_fragment(ctx, f, exact).map_err(|e| format!("snapshot: {e}"))?
+        }
+        _ => {
+            // The first state: empty, with its default nodes.
+            let mut empty = DataTree::new(ctx);
+            if exact {
+                validate_tree(ctx, &mut empty)
+                    .map_err(|e| format!("the empty configuration: {}", errors_line(&e)))?;
+            }
+            empty
+        }
+    };
+    for (txid, record) in records {
+        tree = replay_record(ctx, tree, &record.delta, exact)
+            .map_err(|e| format!("journal record {txid}: {e}"))?;
+    }
+    Ok(tree)
+}
+
 fn replay_record(
     ctx: &'static Context,
     tree: DataTree<'static>,
-    payload: &[u8],
+    record: &Decoded<'_>,
+    exact: bool,
 ) -> Result<DataTree<'static>, String> {
-    match Delta::decode(payload)? {
-        Decoded::All(xml) => delta::parse_config(ctx, &xml),
+    match record {
+        Decoded::All(f) => delta::parse_fragment(ctx, f, exact),
         Decoded::Ops(ops) => {
             let mut raw = RawTree { root: tree.into_raw() };
             // SAFETY: our own tree.
-            let r = unsafe { delta::apply_from_journal(ctx, &mut raw, ops) };
+            let r = unsafe { delta::apply_from_journal(ctx, &mut raw, ops, exact) };
             let tree = tree_of(ctx, raw.root);
             r.map(|()| tree)
         }
     }
+}
+
+/// Checks an exactly recovered tree against libyang's full validation of
+/// a copy: valid, nothing added or removed, the same default and `when`
+/// flags (`verify_incremental`).
+fn verify_recovered(ctx: &'static Context, tree: DataTree<'static>) -> Result<DataTree<'static>, String> {
+    let mut copy = tree.duplicate().map_err(|e| format!("copy: {e}"))?;
+    let changed = validate_tree(ctx, &mut copy)
+        .map_err(|e| format!("the exactly recovered configuration is not valid: {}", errors_line(&e)))?;
+    if !changed.is_empty() {
+        return Err(format!("full validation changed the exactly recovered configuration: {changed:?}"));
+    }
+    // SAFETY: both trees live and ours.
+    if let Some(d) = unsafe { delta::first_difference(tree.raw(), copy.raw()) } {
+        return Err(format!("the exactly recovered configuration differs from its validated copy at {d}"));
+    }
+    Ok(tree)
 }
 
 /// Writes a file atomically and durably (temp file, fsync, rename, fsync

@@ -662,13 +662,15 @@ pub unsafe fn dup_exact(node: RawNode) -> Result<RawNode, u32> {
 }
 
 /// A copy of `node`'s subtree with its ancestors (each alone, with its
-/// keys); returns the copy's top-level node, which the caller owns.
+/// keys) and libyang's flags, without metadata; returns the copy's
+/// top-level node, which the caller owns.
 ///
 /// # Safety
 /// See the section comment.
 pub unsafe fn dup_with_parents(node: RawNode) -> Result<RawNode, u32> {
     let mut out = std::ptr::null_mut();
-    let opts = ffi::LYD_DUP_RECURSIVE | ffi::LYD_DUP_WITH_PARENTS | ffi::LYD_DUP_NO_META;
+    let opts =
+        ffi::LYD_DUP_RECURSIVE | ffi::LYD_DUP_WITH_PARENTS | ffi::LYD_DUP_NO_META | ffi::LYD_DUP_WITH_FLAGS;
     // SAFETY: `node` live; `out` receives a new tree we own.
     ok(unsafe { ffi::lyd_dup_single(node, std::ptr::null_mut(), opts, &mut out) })?;
     // SAFETY: `out` is a node of the new tree; walk up to its top.
@@ -706,6 +708,106 @@ pub unsafe fn print_xml(node: RawNode, with_siblings: bool) -> Result<String, u3
     }
     // SAFETY: contract.
     unsafe { print_mem(node, false, opts) }
+}
+
+/// Prints `node` (with its following siblings when `with_siblings`) in
+/// libyang's binary LYB format: every node, default ones included, with
+/// its internal flags (`LYD_DEFAULT`, `LYD_WHEN_TRUE`), so that
+/// [`parse_lyb`] gives back the same tree without validation. The data is
+/// readable only by a context with the same modules (libyang checks a
+/// hash of them).
+///
+/// # Safety
+/// See the section comment.
+pub unsafe fn print_lyb(node: RawNode, with_siblings: bool) -> Result<Vec<u8>, u32> {
+    if node.is_null() {
+        return Ok(Vec::new());
+    }
+    let opts = if with_siblings { ffi::LYD_PRINT_WITHSIBLINGS } else { 0 };
+    let mut out: *mut c_char = std::ptr::null_mut();
+    // SAFETY: `node` live; libyang allocates `out` (LYB data, which knows
+    // its own length), which we copy and free.
+    unsafe {
+        ok(ffi::lyd_print_mem(&mut out, node, ffi::LYD_FORMAT::LYD_LYB, opts))?;
+        if out.is_null() {
+            return Ok(Vec::new());
+        }
+        let len = ffi::lyd_lyb_data_length(out);
+        let bytes = usize::try_from(len).map(|n| std::slice::from_raw_parts(out.cast::<u8>(), n).to_vec());
+        libc_free(out.cast());
+        bytes.map_err(|_| ffi::LY_ERR::LY_EINT)
+    }
+}
+
+/// Parses LYB data printed by [`print_lyb`] under the same module set,
+/// without validation: the nodes keep the flags they were printed with.
+/// Returns the first top-level node (NULL for no data), owned by the caller.
+///
+/// # Safety
+/// `bytes` must be complete LYB data (libyang reads it by its own
+/// framing; the caller checks integrity, e.g. by a checksum, first).
+pub unsafe fn parse_lyb(ctx: &Context, bytes: &[u8]) -> Result<RawNode, u32> {
+    if bytes.is_empty() {
+        return Ok(std::ptr::null_mut());
+    }
+    let Some(c) = raw_ctx(ctx) else { return Err(ffi::LY_ERR::LY_EINT) };
+    let opts = ffi::LYD_PARSE_ONLY | ffi::LYD_PARSE_STRICT;
+    // SAFETY: `input` reads `bytes`, which outlive it; freed below.
+    unsafe {
+        let mut input: *mut ffi::ly_in = std::ptr::null_mut();
+        ok(ffi::ly_in_new_memory(bytes.as_ptr().cast(), &mut input))?;
+        let mut tree: RawNode = std::ptr::null_mut();
+        let r =
+            ffi::lyd_parse_data(c, std::ptr::null_mut(), input, ffi::LYD_FORMAT::LYD_LYB, opts, 0, &mut tree);
+        ffi::ly_in_free(input, 0);
+        if let Err(e) = ok(r) {
+            free_siblings(tree);
+            return Err(e);
+        }
+        Ok(tree)
+    }
+}
+
+/// What determines how data is validated under `ctx`, as text: every
+/// module's name, revision, implemented state and enabled features,
+/// the compiled form of each implemented module (its submodules,
+/// augments and deviations applied) and the parsed form of the others,
+/// and libyang's own hash of the module set.
+pub fn schema_description(ctx: &Context) -> String {
+    let mut out = String::new();
+    // SAFETY: the modules belong to the live context; libyang allocates
+    // each printed text, which we copy and free.
+    unsafe {
+        if let Some(c) = raw_ctx(ctx) {
+            out.push_str(&format!("libyang-modules-hash {}\n", ffi::ly_ctx_get_modules_hash(c)));
+        }
+        for m in ctx.modules(false) {
+            let raw = m.as_raw();
+            let implemented = m.is_implemented();
+            out.push_str(&format!(
+                "module {} {} {implemented} {}\n",
+                m.name(),
+                m.revision().unwrap_or("-"),
+                enabled_features(&m).join(",")
+            ));
+            let format = if implemented {
+                ffi::LYS_OUTFORMAT::LYS_OUT_YANG_COMPILED
+            } else {
+                ffi::LYS_OUTFORMAT::LYS_OUT_YANG
+            };
+            let mut text: *mut c_char = std::ptr::null_mut();
+            if ok(ffi::lys_print_mem(&mut text, raw, format, 0)).is_ok() {
+                out.push_str(&opt_string(text).unwrap_or_default());
+            } else {
+                out.push_str("(not printable)\n");
+            }
+            if !text.is_null() {
+                libc_free(text.cast());
+            }
+        }
+    }
+    let _ = take_errors(ctx);
+    out
 }
 
 /// Prints `node` in XML or JSON with libyang's `LYD_PRINT_*` options.

@@ -158,6 +158,7 @@ pub struct Schema {
     modules: Vec<ModuleInfo>,
     warnings: Vec<Diagnostic>,
     load_time: Duration,
+    fingerprint: String,
 }
 
 impl fmt::Debug for Schema {
@@ -268,7 +269,8 @@ impl Schema {
                     },
                 })
                 .collect();
-        Ok(Schema { ctx, modules, warnings, load_time: start.elapsed() })
+        let fingerprint = fingerprint_of(&ctx);
+        Ok(Schema { ctx, modules, warnings, load_time: start.elapsed(), fingerprint })
     }
 
     pub fn context(&self) -> &Context {
@@ -288,10 +290,24 @@ impl Schema {
         &self.warnings
     }
 
+    /// A digest of everything that decides how data is validated: the
+    /// modules (compiled), their features, libyang's module-set hash and
+    /// occd's version. Data validated under one fingerprint is valid under
+    /// another load with the same fingerprint (the datastore trusts its
+    /// recovered snapshot on that basis).
+    pub fn fingerprint(&self) -> &str {
+        &self.fingerprint
+    }
+
     /// Time from the start of [`Schema::load`] to the compiled context.
     pub fn load_time(&self) -> Duration {
         self.load_time
     }
+}
+
+fn fingerprint_of(ctx: &Context) -> String {
+    let text = format!("occd {}\n{}", env!("CARGO_PKG_VERSION"), ffi::schema_description(ctx));
+    format!("{:x}", md5::compute(text.as_bytes()))
 }
 
 struct Locator<'a> {
