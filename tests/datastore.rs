@@ -894,3 +894,42 @@ fn an_unreadable_exact_form_falls_back_to_validation() {
     let err = Datastores::open(s, dir2.path(), Options::default()).err().unwrap();
     assert!(err.contains("journal record 1") && err.contains("shorter than its header"), "{err}");
 }
+
+#[test]
+fn startup_is_read_exactly_unless_its_file_was_edited() {
+    let s = schema();
+    let dir = tempfile::tempdir().unwrap();
+    let expected;
+    {
+        let ds = open(s, dir.path());
+        edit(&ds, 1, Datastore::Running, &item("a", "<mode>b</mode><extra>e</extra>")).unwrap();
+        ds.copy_config(1, Datastore::Startup, Datastore::Running).unwrap();
+        expected = print(ds.snapshot(Datastore::Startup).unwrap().tree(), true);
+    }
+    let verify = with_options(|o| o.verify_incremental = true);
+    let ds = Datastores::open(s, dir.path(), verify.clone()).unwrap();
+    assert!(ds.recovered_exactly());
+    assert_eq!(print(ds.snapshot(Datastore::Startup).unwrap().tree(), true), expected);
+    drop(ds);
+    // Someone edits startup.xml by hand: its exact form no longer matches.
+    let file = dir.path().join("startup.xml");
+    let text = std::fs::read_to_string(&file).unwrap();
+    std::fs::write(&file, text.replace("<name>a</name>", "<name>a2</name>")).unwrap();
+    let ds = Datastores::open(s, dir.path(), verify.clone()).unwrap();
+    assert!(!ds.recovered_exactly());
+    let got = print(ds.snapshot(Datastore::Startup).unwrap().tree(), true);
+    assert_eq!(got, expected.replace("<name>a</name>", "<name>a2</name>"));
+    // A damaged exact form is ignored too; delete-config removes both files.
+    std::fs::write(&file, text).unwrap();
+    let exact = dir.path().join("startup.exact");
+    let mut bytes = std::fs::read(&exact).unwrap();
+    let mid = bytes.len() / 2;
+    bytes[mid] ^= 0x55;
+    std::fs::write(&exact, &bytes).unwrap();
+    drop(ds);
+    let ds = Datastores::open(s, dir.path(), verify).unwrap();
+    assert!(!ds.recovered_exactly());
+    assert_eq!(print(ds.snapshot(Datastore::Startup).unwrap().tree(), true), expected);
+    ds.delete_config(1, Datastore::Startup).unwrap();
+    assert!(!file.exists() && !exact.exists());
+}

@@ -337,6 +337,8 @@ pub struct EditFailure {
 
 const CONFIRMED_FILE: &str = "confirmed-commit";
 const STARTUP_FILE: &str = "startup.xml";
+/// Startup's exact form (see [`read_startup`]).
+const STARTUP_EXACT_FILE: &str = "startup.exact";
 const VALIDATE_FLAGS: u32 = ffi::LYD_VALIDATE_NO_STATE | ffi::LYD_VALIDATE_MULTI_ERROR;
 const EVENT_CAPACITY: usize = 1024;
 
@@ -504,21 +506,13 @@ impl Datastores {
             "running configuration recovered"
         );
 
-        let startup = if options.startup {
-            let path = data_dir.join(STARTUP_FILE);
-            match std::fs::read_to_string(&path) {
-                Ok(xml) => {
-                    let mut t =
-                        delta::parse_config(ctx, &xml).map_err(|e| format!("{}: {e}", path.display()))?;
-                    validate_tree(ctx, &mut t)
-                        .map_err(|e| format!("{}: {}", path.display(), errors_line(&e)))?;
-                    Some(t)
-                }
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
-                Err(e) => return Err(format!("{}: {e}", path.display())),
+        let (startup, startup_exact) = if options.startup {
+            match read_startup(schema, data_dir, &options)? {
+                Some((t, exact)) => (Some(t), exact),
+                None => (None, true),
             }
         } else {
-            None
+            (None, true)
         };
 
         let (drop_tx, drop_rx) = mpsc::channel::<Box<dyn Send>>();
@@ -558,7 +552,7 @@ impl Datastores {
                 guard: RwLock::new(None),
                 providers: RwLock::new(Vec::new()),
                 options,
-                recovered_exactly: exact,
+                recovered_exactly: exact && startup_exact,
                 dropper: drop_tx,
                 deps: {
                     let d = deps::analyse(ctx);
@@ -1220,10 +1214,18 @@ impl Datastores {
         let path = w.data_dir.join(STARTUP_FILE);
         match tree {
             Some(tree) => {
+                // startup.xml, and beside it its exact form (XML, LYB and
+                // fingerprint, as a journal snapshot) with a checksum.
                 // SAFETY: our own tree, read only.
-                let xml = unsafe { ffi::print_xml(tree.raw(), true) }
-                    .map_err(|e| op_failed(format!("print startup (libyang {e})")))?;
-                write_durably(&path, xml.as_bytes()).map_err(op_failed)?;
+                let mut payload =
+                    unsafe { delta::encode_snapshot(tree.raw(), self.inner.schema.fingerprint()) }
+                        .map_err(|e| op_failed(format!("print startup ({e})")))?;
+                match Delta::decode_snapshot(&payload).map(|r| r.delta) {
+                    Ok(Decoded::All(f)) => write_durably(&path, f.xml.as_bytes()).map_err(op_failed)?,
+                    _ => return Err(op_failed("print startup")),
+                }
+                payload.extend_from_slice(&crc32fast::hash(&payload).to_le_bytes());
+                write_durably(&w.data_dir.join(STARTUP_EXACT_FILE), &payload).map_err(op_failed)?;
                 let old = write(&self.inner.startup).replace(Arc::new(Snapshot {
                     tree,
                     txid: self.running().txid,
@@ -1234,11 +1236,13 @@ impl Datastores {
                 }
             }
             None => {
-                match std::fs::remove_file(&path) {
-                    Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
-                        return Err(op_failed(e.to_string()))
+                for path in [path, w.data_dir.join(STARTUP_EXACT_FILE)] {
+                    match std::fs::remove_file(&path) {
+                        Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                            return Err(op_failed(e.to_string()))
+                        }
+                        _ => {}
                     }
-                    _ => {}
                 }
                 if let Some(old) = write(&self.inner.startup).take() {
                     self.free_later(old);
@@ -1535,8 +1539,9 @@ impl Datastores {
         )))
     }
 
-    /// Whether running was rebuilt at start from the journal's exact form
-    /// (same module set, not validated again) rather than validated in full.
+    /// Whether running (and startup, when there is one) was rebuilt at start
+    /// from its exact form (same module set, not validated again) rather
+    /// than validated in full.
     pub fn recovered_exactly(&self) -> bool {
         self.inner.recovered_exactly
     }
@@ -1728,6 +1733,51 @@ fn recover(
             recover_validated(ctx, snapshot.as_ref(), &records).map(|t| (t, false))
         }
     }
+}
+
+/// The startup datastore from `startup.xml`, and whether it came from its
+/// exact form: `startup.exact` holds, with a checksum, the XML written
+/// with it, its LYB and the module set's fingerprint; when the XML is the
+/// file's (nobody edited it) and the fingerprint is this module set's, the
+/// LYB is the tree as it was validated when written. Otherwise the XML is
+/// validated in full.
+fn read_startup(
+    schema: &'static Schema,
+    data_dir: &Path,
+    options: &Options,
+) -> Result<Option<(DataTree<'static>, bool)>, String> {
+    let ctx = ctx(schema);
+    let path = data_dir.join(STARTUP_FILE);
+    let xml = match std::fs::read_to_string(&path) {
+        Ok(xml) => xml,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(format!("{}: {e}", path.display())),
+    };
+    let exact = std::fs::read(data_dir.join(STARTUP_EXACT_FILE)).ok().and_then(|bytes| {
+        let (payload, crc) = bytes.split_last_chunk::<4>()?;
+        (crc32fast::hash(payload) == u32::from_le_bytes(*crc)).then(|| payload.to_vec())
+    });
+    let exact_tree = exact.as_deref().and_then(|payload| {
+        let r = Delta::decode_snapshot(payload).ok()?;
+        let Decoded::All(f) = &r.delta else { return None };
+        if options.revalidate_at_start || !r.exact_under(schema.fingerprint()) || f.xml != xml.as_str() {
+            return None;
+        }
+        match delta::parse_fragment(ctx, f, true) {
+            Ok(t) if options.verify_incremental => Some(verify_recovered(ctx, t)),
+            Ok(t) => Some(Ok(t)),
+            Err(e) => {
+                warn!(error = %e, "startup's exact form is unreadable: validating startup.xml in full");
+                None
+            }
+        }
+    });
+    if let Some(t) = exact_tree {
+        return t.map(|t| Some((t, true))).map_err(|e| format!("{}: {e}", path.display()));
+    }
+    let mut t = delta::parse_config(ctx, &xml).map_err(|e| format!("{}: {e}", path.display()))?;
+    validate_tree(ctx, &mut t).map_err(|e| format!("{}: {}", path.display(), errors_line(&e)))?;
+    Ok(Some((t, false)))
 }
 
 /// Rebuilds the tree from the LYB forms, not validated: every commit was
