@@ -632,7 +632,12 @@ pub fn parse_fragment<'a>(
     let r = unsafe { ffi::parse_lyb(ctx, lyb) };
     let errors = ffi::take_errors(ctx);
     match r {
-        Ok(root) => Ok(super::store::tree_of(ctx, root)),
+        Ok(root) => {
+            // Readers will share it: no lazy canonical values left.
+            // SAFETY: the new tree, not shared yet.
+            unsafe { ffi::fill_canonical(root) };
+            Ok(super::store::tree_of(ctx, root))
+        }
         Err(e) => Err(format!(
             "LYB: {}",
             errors.first().map_or_else(|| format!("libyang error {e}"), |r| r.message.clone())
@@ -726,6 +731,7 @@ pub unsafe fn apply_from_journal(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use yang3::data::Data;
 
     fn v2(header: &str, body: &[u8]) -> Vec<u8> {
         let mut p = MAGIC.to_vec();
@@ -754,6 +760,62 @@ mod tests {
         assert_eq!((f.xml.as_ref(), f.lyb), ("<x>", Some(&b"\x01\x02"[..])));
         assert_eq!(ops[0].0.kind, OpKind::Put { position: Some(Position::After("/a:y".into())) });
         assert!(ops[1].1.is_none() && ops[1].0.kind == OpKind::Remove);
+    }
+
+    /// Term nodes of the tree of `first` whose canonical string libyang has
+    /// not stored yet.
+    fn lacking_canonical(first: RawNode) -> usize {
+        let mut count = 0;
+        let mut stack = vec![first];
+        // SAFETY: a live tree of the test; terms are `lyd_node_term`.
+        unsafe {
+            while let Some(mut n) = stack.pop() {
+                while !n.is_null() {
+                    let s = (*n).schema;
+                    if u32::from((*s).nodetype) & (libyang3_sys::LYS_LEAF | libyang3_sys::LYS_LEAFLIST) != 0 {
+                        count += usize::from(
+                            (*n.cast::<libyang3_sys::lyd_node_term>()).value._canonical.is_null(),
+                        );
+                    } else {
+                        stack.push(ffi::node_first_child(n));
+                    }
+                    n = ffi::node_next(n);
+                }
+            }
+        }
+        count
+    }
+
+    #[test]
+    fn a_tree_read_from_lyb_has_every_canonical_value_before_it_is_shared() {
+        let dir = tempfile::tempdir().unwrap();
+        let module = r#"module lz { yang-version 1.1; namespace "urn:lz"; prefix lz;
+            container c { leaf b { type binary; } leaf u { type union { type int8; type string; } }
+            leaf-list f { type bits { bit x; bit y; } } } }"#;
+        std::fs::write(dir.path().join("lz.yang"), module).unwrap();
+        let opts = crate::schema::LoadOptions {
+            search_dirs: vec![dir.path().to_path_buf()],
+            embedded: false,
+            protocol_modules: false,
+            modules: vec![crate::schema::ModuleSpec { name: "lz".into(), revision: None, features: vec![] }],
+        };
+        let schema = crate::schema::Schema::load(&opts).unwrap();
+        let ctx = schema.context();
+        let xml = r#"<c xmlns="urn:lz"><b>AAEC</b><u>7</u><f>x y</f><f>y</f></c>"#;
+        let tree = parse_config(ctx, xml).unwrap();
+        // SAFETY: our trees.
+        unsafe {
+            let lyb = ffi::print_lyb(tree.raw(), true).unwrap();
+            let raw = ffi::parse_lyb(ctx, &lyb).unwrap();
+            assert!(
+                lacking_canonical(raw) > 0,
+                "libyang now stores canonical values from LYB: drop fill_canonical"
+            );
+            ffi::free_siblings(raw);
+            let fragment = Fragment { xml: Cow::Borrowed(xml), lyb: Some(&lyb) };
+            let exact = parse_fragment(ctx, &fragment, true).unwrap();
+            assert_eq!(lacking_canonical(exact.raw()), 0);
+        }
     }
 
     #[test]

@@ -768,6 +768,40 @@ pub unsafe fn parse_lyb(ctx: &Context, bytes: &[u8]) -> Result<RawNode, u32> {
     }
 }
 
+/// Computes the canonical string of every leaf and leaf-list value in the
+/// trees of `first` and its siblings that lacks one. Values read from LYB
+/// (binary, bits, union, date-and-time, inet addresses and prefixes) have
+/// none until libyang first prints them, and it then stores it in the node:
+/// a write. A tree that concurrent readers will print or read values from
+/// must have them all first.
+///
+/// # Safety
+/// `first` is NULL or a live node of a tree nobody else uses yet.
+pub unsafe fn fill_canonical(first: RawNode) {
+    let mut stack = vec![first];
+    // SAFETY: contract; walks live nodes; leaves and leaf-lists are
+    // `lyd_node_term`.
+    unsafe {
+        while let Some(mut n) = stack.pop() {
+            while !n.is_null() {
+                let s = (*n).schema;
+                if !s.is_null() && u32::from((*s).nodetype) & (ffi::LYS_LEAF | ffi::LYS_LEAFLIST) != 0 {
+                    let term = n.cast::<ffi::lyd_node_term>();
+                    if (*term).value._canonical.is_null() {
+                        ffi::lyd_value_get_canonical((*(*s).module).ctx, &(*term).value);
+                    }
+                } else {
+                    let child = node_first_child(n);
+                    if !child.is_null() {
+                        stack.push(child);
+                    }
+                }
+                n = node_next(n);
+            }
+        }
+    }
+}
+
 /// What determines how data is validated under `ctx`, as text: every
 /// module's name, revision, implemented state and enabled features,
 /// the compiled form of each implemented module (its submodules,
