@@ -158,7 +158,8 @@ pub struct Schema {
     modules: Vec<ModuleInfo>,
     warnings: Vec<Diagnostic>,
     load_time: Duration,
-    fingerprint: String,
+    /// Computed on first use (only the datastore needs it).
+    fingerprint: std::sync::OnceLock<String>,
 }
 
 impl fmt::Debug for Schema {
@@ -269,8 +270,7 @@ impl Schema {
                     },
                 })
                 .collect();
-        let fingerprint = fingerprint_of(&ctx);
-        Ok(Schema { ctx, modules, warnings, load_time: start.elapsed(), fingerprint })
+        Ok(Schema { ctx, modules, warnings, load_time: start.elapsed(), fingerprint: Default::default() })
     }
 
     pub fn context(&self) -> &Context {
@@ -296,7 +296,7 @@ impl Schema {
     /// another load with the same fingerprint (the datastore trusts its
     /// recovered snapshot on that basis).
     pub fn fingerprint(&self) -> &str {
-        &self.fingerprint
+        self.fingerprint.get_or_init(|| fingerprint_of(&self.ctx))
     }
 
     /// Time from the start of [`Schema::load`] to the compiled context.
