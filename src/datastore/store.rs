@@ -495,9 +495,8 @@ impl Datastores {
         let (journal, recovered) = Journal::open(&data_dir.join("journal")).map_err(|e| e.to_string())?;
         let start = std::time::Instant::now();
         let (tree, exact) = recover(schema, recovered.snapshot.as_ref(), &recovered.records, &options)?;
-        drop(recovered.snapshot);
-        let replayed = recovered.records.len();
-        let txid = recovered.last_txid;
+        let (replayed, txid) = (recovered.records.len(), recovered.last_txid);
+        drop(recovered);
         info!(
             txid,
             replayed,
@@ -1694,8 +1693,8 @@ fn print_snapshot(s: &Snapshot) -> Result<String, Errors> {
 }
 
 /// The running configuration from the journal's snapshot and records, and
-/// whether it was rebuilt exactly (see [`recover_exact`]) rather than from
-/// XML and then validated in full.
+/// whether it was rebuilt exactly from the LYB forms (same module set, not
+/// validated again) rather than from XML and then validated in full.
 fn recover(
     schema: &'static Schema,
     snapshot: Option<&(u64, Vec<u8>)>,
@@ -1720,17 +1719,39 @@ fn recover(
         None => None,
     };
     match why_not {
-        None => match recover_exact(ctx, snapshot.as_ref(), &records) {
-            Ok(tree) if options.verify_incremental => verify_recovered(ctx, tree).map(|t| (t, true)),
-            Ok(tree) => Ok((tree, true)),
-            Err(e) => {
-                warn!(error = %e, "the journal's exact form is unreadable: validating the recovered configuration in full");
-                recover_validated(ctx, snapshot.as_ref(), &records).map(|t| (t, false))
+        None => {
+            // Every commit was validated before it was journaled, under this
+            // same module set, and the LYB keeps default nodes and libyang's
+            // flags: the replay is the last committed tree as it was.
+            let exact =
+                exactly(ctx, options, "the journal", || replay(ctx, snapshot.as_ref(), &records, true));
+            if let Some(tree) = exact {
+                return tree.map(|t| (t, true));
             }
-        },
-        Some(why) => {
-            info!("validating the recovered configuration in full: {why}");
-            recover_validated(ctx, snapshot.as_ref(), &records).map(|t| (t, false))
+        }
+        Some(why) => info!("validating the recovered configuration in full: {why}"),
+    }
+    let mut tree = replay(ctx, snapshot.as_ref(), &records, false)?;
+    validate_tree(ctx, &mut tree)
+        .map_err(|e| format!("the recovered running configuration is not valid: {}", errors_line(&e)))?;
+    Ok((tree, false))
+}
+
+/// A tree rebuilt from its exact form (`build`), checked against a full
+/// validation in verify mode; `None` (logged) when the exact form cannot
+/// be read, for the caller to validate the XML form instead.
+fn exactly(
+    ctx: &'static Context,
+    options: &Options,
+    what: &str,
+    build: impl FnOnce() -> Result<DataTree<'static>, String>,
+) -> Option<Result<DataTree<'static>, String>> {
+    match build() {
+        Ok(tree) if options.verify_incremental => Some(verify_recovered(ctx, tree)),
+        Ok(tree) => Some(Ok(tree)),
+        Err(e) => {
+            warn!(error = %e, "{what}'s exact form is unreadable: validating it in full");
+            None
         }
     }
 }
@@ -1753,24 +1774,17 @@ fn read_startup(
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
         Err(e) => return Err(format!("{}: {e}", path.display())),
     };
-    let exact = std::fs::read(data_dir.join(STARTUP_EXACT_FILE)).ok().and_then(|bytes| {
-        let (payload, crc) = bytes.split_last_chunk::<4>()?;
-        (crc32fast::hash(payload) == u32::from_le_bytes(*crc)).then(|| payload.to_vec())
-    });
-    let exact_tree = exact.as_deref().and_then(|payload| {
-        let r = Delta::decode_snapshot(payload).ok()?;
-        let Decoded::All(f) = &r.delta else { return None };
-        if options.revalidate_at_start || !r.exact_under(schema.fingerprint()) || f.xml != xml.as_str() {
+    let exact = std::fs::read(data_dir.join(STARTUP_EXACT_FILE)).unwrap_or_default();
+    let exact_tree = exact.split_last_chunk::<4>().and_then(|(payload, crc)| {
+        if crc32fast::hash(payload) != u32::from_le_bytes(*crc) || options.revalidate_at_start {
             return None;
         }
-        match delta::parse_fragment(ctx, f, true) {
-            Ok(t) if options.verify_incremental => Some(verify_recovered(ctx, t)),
-            Ok(t) => Some(Ok(t)),
-            Err(e) => {
-                warn!(error = %e, "startup's exact form is unreadable: validating startup.xml in full");
-                None
-            }
+        let r = Delta::decode_snapshot(payload).ok()?;
+        let Decoded::All(f) = &r.delta else { return None };
+        if !r.exact_under(schema.fingerprint()) || f.xml != xml.as_str() {
+            return None;
         }
+        exactly(ctx, options, "startup.xml", || delta::parse_fragment(ctx, f, true))
     });
     if let Some(t) = exact_tree {
         return t.map(|t| Some((t, true))).map_err(|e| format!("{}: {e}", path.display()));
@@ -1780,30 +1794,9 @@ fn read_startup(
     Ok(Some((t, false)))
 }
 
-/// Rebuilds the tree from the LYB forms, not validated: every commit was
-/// validated before it was journaled, under this same module set (the
-/// fingerprint says so), and the LYB keeps default nodes and libyang's
-/// flags, so the result is the last committed tree as it was.
-fn recover_exact(
-    ctx: &'static Context,
-    snapshot: Option<&Recorded<'_>>,
-    records: &[(u64, Recorded<'_>)],
-) -> Result<DataTree<'static>, String> {
-    replay(ctx, snapshot, records, true)
-}
-
-/// Rebuilds the tree from the XML forms and validates it in full.
-fn recover_validated(
-    ctx: &'static Context,
-    snapshot: Option<&Recorded<'_>>,
-    records: &[(u64, Recorded<'_>)],
-) -> Result<DataTree<'static>, String> {
-    let mut tree = replay(ctx, snapshot, records, false)?;
-    validate_tree(ctx, &mut tree)
-        .map_err(|e| format!("the recovered running configuration is not valid: {}", errors_line(&e)))?;
-    Ok(tree)
-}
-
+/// The tree of the snapshot and records, from their LYB forms when
+/// `exact` (not validated: see [`recover`]), else from their XML forms
+/// (explicit nodes, to be validated).
 fn replay(
     ctx: &'static Context,
     snapshot: Option<&Recorded<'_>>,
