@@ -771,11 +771,8 @@ mod tests {
         unsafe {
             while let Some(mut n) = stack.pop() {
                 while !n.is_null() {
-                    let s = (*n).schema;
-                    if u32::from((*s).nodetype) & (libyang3_sys::LYS_LEAF | libyang3_sys::LYS_LEAFLIST) != 0 {
-                        count += usize::from(
-                            (*n.cast::<libyang3_sys::lyd_node_term>()).value._canonical.is_null(),
-                        );
+                    if let Some(term) = ffi::term_of(n) {
+                        count += usize::from((*term).value._canonical.is_null());
                     } else {
                         stack.push(ffi::node_first_child(n));
                     }

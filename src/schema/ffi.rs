@@ -418,19 +418,40 @@ pub unsafe fn first_sibling(node: RawNode) -> RawNode {
 /// # Safety
 /// See the section comment.
 pub unsafe fn node_value(node: RawNode) -> Option<String> {
-    // SAFETY: leaves and leaf-lists are `lyd_node_term`; the canonical
-    // string is computed (and cached) by libyang on demand.
+    // SAFETY: contract.
+    unsafe { opt_string(canonical(term_of(node)?)) }
+}
+
+/// `node` as a leaf or leaf-list instance (`lyd_node_term`); `None` for
+/// other nodes and opaque ones.
+///
+/// # Safety
+/// See the section comment.
+pub unsafe fn term_of(node: RawNode) -> Option<*mut ffi::lyd_node_term> {
+    // SAFETY: `node` live (contract); leaves and leaf-lists are
+    // `lyd_node_term`.
     unsafe {
         let s = (*node).schema;
-        if s.is_null() || u32::from((*s).nodetype) & (ffi::LYS_LEAF | ffi::LYS_LEAFLIST) == 0 {
-            return None;
-        }
-        let term = node.cast::<ffi::lyd_node_term>();
-        let mut v = (*term).value._canonical;
+        (!s.is_null() && u32::from((*s).nodetype) & (ffi::LYS_LEAF | ffi::LYS_LEAFLIST) != 0)
+            .then(|| node.cast::<ffi::lyd_node_term>())
+    }
+}
+
+/// The canonical string of a term's value: libyang computes it on first
+/// demand for some types and then stores it in the node.
+///
+/// # Safety
+/// `term` from [`term_of`] of a live node.
+unsafe fn canonical(term: *mut ffi::lyd_node_term) -> *const c_char {
+    // SAFETY: contract; a term node has a schema, its module a context.
+    unsafe {
+        let v = (*term).value._canonical;
         if v.is_null() {
-            v = ffi::lyd_value_get_canonical((*(*s).module).ctx, &(*term).value);
+            let schema = (*term.cast::<ffi::lyd_node>()).schema;
+            ffi::lyd_value_get_canonical((*(*schema).module).ctx, &(*term).value)
+        } else {
+            v
         }
-        opt_string(v)
     }
 }
 
@@ -779,17 +800,12 @@ pub unsafe fn parse_lyb(ctx: &Context, bytes: &[u8]) -> Result<RawNode, u32> {
 /// `first` is NULL or a live node of a tree nobody else uses yet.
 pub unsafe fn fill_canonical(first: RawNode) {
     let mut stack = vec![first];
-    // SAFETY: contract; walks live nodes; leaves and leaf-lists are
-    // `lyd_node_term`.
+    // SAFETY: contract; walks live nodes.
     unsafe {
         while let Some(mut n) = stack.pop() {
             while !n.is_null() {
-                let s = (*n).schema;
-                if !s.is_null() && u32::from((*s).nodetype) & (ffi::LYS_LEAF | ffi::LYS_LEAFLIST) != 0 {
-                    let term = n.cast::<ffi::lyd_node_term>();
-                    if (*term).value._canonical.is_null() {
-                        ffi::lyd_value_get_canonical((*(*s).module).ctx, &(*term).value);
-                    }
+                if let Some(term) = term_of(n) {
+                    canonical(term);
                 } else {
                     let child = node_first_child(n);
                     if !child.is_null() {
