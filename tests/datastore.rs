@@ -790,6 +790,17 @@ fn recovery_is_exact_under_the_same_modules_and_validated_under_others() {
         ds.copy_config_inline(1, Datastore::Running, &whole).unwrap();
         edit(&ds, 1, Datastore::Running, r#"<tags yang:insert="first">o</tags>"#).unwrap();
         edit(&ds, 1, Datastore::Running, "<opts><level>4</level></opts>").unwrap();
+        // User-ordered entries out of sorted order, in a snapshot (its LYB
+        // is read back in the order printed) and in records after it.
+        edit(&ds, 1, Datastore::Running, r#"<tags yang:insert="last">b</tags>"#).unwrap();
+        edit(&ds, 1, Datastore::Running, r#"<ordered><k>z</k></ordered><ordered><k>a</k></ordered>"#)
+            .unwrap();
+        ds.compact_now();
+        edit(&ds, 1, Datastore::Running, r#"<ordered yang:insert="last"><k>m</k></ordered>"#).unwrap();
+        let now = running(&ds);
+        let order = |v: &[&str]| v.iter().map(|x| now.find(x).unwrap()).collect::<Vec<_>>();
+        assert!(order(&["<tags>o<", "<tags>q<", "<tags>b<"]).is_sorted(), "{now}");
+        assert!(order(&["<k>z<", "<k>a<", "<k>m<"]).is_sorted(), "{now}");
         expected = (print(ds.running().tree(), true), running(&ds), ds.running().txid());
     }
     let reopened = |s: &'static Schema, o: Options| {
