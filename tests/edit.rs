@@ -47,6 +47,13 @@ module ed {
     }
   }
   leaf top { type string; }
+  container t {
+    leaf n { type uint32; }
+    leaf en { type enumeration { enum x; enum y; } }
+    leaf flag { type empty; }
+    leaf-list nl { type uint8; }
+  }
+  leaf tn { type int8; }
 }
 "#;
 
@@ -693,6 +700,125 @@ fn parse_errors() {
     assert_eq!((e.tag, e.path.as_deref()), (ErrorTag::BadAttribute, Some("/ed:c/ul")), "{e:?}");
     let e = bad(&c("<nosuch/>"));
     assert_eq!(e.tag, ErrorTag::UnknownElement, "{e:?}");
+}
+
+/// RFC 6241 §7.2 names a leaf to delete or remove by its element alone:
+/// `<n nc:operation="delete"/>` works whatever the leaf's type (ncclient
+/// users write it so), and the content of such an element is not looked at.
+/// Everywhere else an invalid value is still `invalid-value`.
+#[test]
+fn leaves_are_deleted_by_name_whatever_their_type() {
+    let (s, _d) = schema();
+    let m = DefaultOperation::Merge;
+    let base = r#"{"ed:t":{"n":7,"en":"x","flag":[null],"nl":[1,2]},"ed:tn":5}"#;
+    let t = |body: &str| format!(r#"<t xmlns="urn:example:ed" xmlns:nc="{NC}">{body}</t>"#);
+    let tn = |op: &str| format!(r#"<tn xmlns="urn:example:ed" xmlns:nc="{NC}" nc:operation="{op}"/>"#);
+    let without = |cut: &str| {
+        assert!(base.contains(cut), "{cut}");
+        base.replacen(cut, "", 1)
+    };
+    let cases = [
+        ("delete uint32", t(r#"<n nc:operation="delete"/>"#), Expect::Tree(&*without(r#""n":7,"#).leak())),
+        ("remove uint32", t(r#"<n nc:operation="remove"/>"#), Expect::Tree(&*without(r#""n":7,"#).leak())),
+        (
+            "delete enum",
+            t(r#"<en nc:operation="delete"></en>"#),
+            Expect::Tree(&*without(r#""en":"x","#).leak()),
+        ),
+        (
+            "delete empty type",
+            t(r#"<flag nc:operation="delete"/>"#),
+            Expect::Tree(&*without(r#""flag":[null],"#).leak()),
+        ),
+        (
+            "content ignored",
+            t(r#"<n nc:operation="delete">not a number</n>"#),
+            Expect::Tree(&*without(r#""n":7,"#).leak()),
+        ),
+        (
+            "valid content too",
+            t(r#"<n nc:operation="delete">8</n>"#),
+            Expect::Tree(&*without(r#""n":7,"#).leak()),
+        ),
+        (
+            "top-level leaf",
+            format!("{}{}", t("<en>y</en>"), tn("delete")),
+            Expect::Tree(r#"{"ed:t":{"n":7,"en":"y","flag":[null],"nl":[1,2]}}"#),
+        ),
+        (
+            "inherited delete",
+            format!(r#"<t xmlns="urn:example:ed" xmlns:nc="{NC}" nc:operation="delete"><n/></t>"#),
+            Expect::Tree(r#"{"ed:tn":5}"#),
+        ),
+    ];
+    for (name, xml, expect) in cases {
+        check(&s, name, base, &xml, m, expect);
+    }
+    let empty = r#"{"ed:t":{"en":"x"}}"#;
+    check(
+        &s,
+        "delete missing",
+        empty,
+        &t(r#"<n nc:operation="delete"/>"#),
+        m,
+        Expect::Err(ErrorTag::DataMissing, "/ed:t/n"),
+    );
+    check(&s, "remove missing", empty, &t(r#"<n nc:operation="remove"/>"#), m, Expect::Same);
+    check(
+        &s,
+        "top-level missing",
+        empty,
+        &format!("{}{}", t("<en>y</en>"), tn("delete")),
+        m,
+        Expect::Err(ErrorTag::DataMissing, "/ed:tn"),
+    );
+    // Beside other edits, in order, all or nothing.
+    check(
+        &s,
+        "with others",
+        base,
+        &t(r#"<n nc:operation="delete"/><en>y</en><nl nc:operation="delete">1</nl>"#),
+        m,
+        Expect::Tree(r#"{"ed:t":{"en":"y","flag":[null],"nl":[2]},"ed:tn":5}"#),
+    );
+    check(
+        &s,
+        "atomic",
+        base,
+        &t(r#"<en>y</en><n nc:operation="delete"/><nl nc:operation="delete">9</nl>"#),
+        m,
+        Expect::Err(ErrorTag::DataMissing, "/ed:t/nl[.='9']"),
+    );
+    // Everything else still needs a valid value.
+    let ctx = s.context();
+    for body in [
+        "<n/>",
+        r#"<n nc:operation="merge"/>"#,
+        r#"<n nc:operation="create">x</n>"#,
+        r#"<n nc:operation="replace"></n>"#,
+        r#"<nl nc:operation="delete"/>"#,
+        r#"<nl nc:operation="remove">300</nl>"#,
+    ] {
+        let e = parse_edit(ctx, &t(body)).unwrap_err();
+        assert_eq!(e.tag, ErrorTag::InvalidValue, "{body}: {e:?}");
+        assert!(e.path.as_deref().is_some_and(|p| p.starts_with("/ed:t/n")), "{body}: {e:?}");
+    }
+    // Known limit: an edit of nothing but top-level leaves, none with a
+    // valid value, keeps libyang's error (its tree needs a node with a
+    // schema first).
+    let e = parse_edit(ctx, &tn("delete")).unwrap_err();
+    assert_eq!(e.tag, ErrorTag::InvalidValue, "{e:?}");
+    // Unknown elements stay unknown, deleted or not.
+    let e = parse_edit(ctx, &t(r#"<nosuch nc:operation="delete"/>"#)).unwrap_err();
+    assert_eq!(e.tag, ErrorTag::UnknownElement, "{e:?}");
+    // Beside an unknown element the edit is refused with libyang's first
+    // error, as before.
+    let e = parse_edit(ctx, &t(r#"<nosuch/><n nc:operation="delete"/>"#)).unwrap_err();
+    assert_eq!(e.tag, ErrorTag::UnknownElement, "{e:?}");
+    assert!(parse_edit(ctx, &t(r#"<n nc:operation="delete"/><nosuch/>"#)).is_err());
+    // A delete with a bad attribute beside it is still refused.
+    let e = parse_edit(ctx, &t(r#"<n nc:operation="delete" nc:bogus="1"/>"#)).unwrap_err();
+    assert_eq!(e.tag, ErrorTag::UnknownAttribute, "{e:?}");
 }
 
 #[test]

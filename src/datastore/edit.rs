@@ -136,6 +136,7 @@ impl Change {
 }
 
 const NC_MODULE: &str = "ietf-netconf";
+const NC_NS: &str = "urn:ietf:params:xml:ns:netconf:base:1.0";
 const YANG_MODULE: &str = "yang";
 
 /// Parses the content of `<config>` (XML, NETCONF and YANG attributes
@@ -157,8 +158,92 @@ pub fn parse_edit<'a>(ctx: &'a Context, xml: &str) -> Result<DataTree<'a>, Error
             let Some(e) = records.iter().find(|e| !e.warning).or(records.first()) else {
                 return Err(Error::malformed_message("cannot parse the edit"));
             };
-            Err(map_parse_error(e))
+            let error = map_parse_error(e);
+            // libyang stores a leaf only with a valid value, but RFC 6241
+            // names a leaf to delete or remove by its element alone
+            // (`<mtu nc:operation="delete"/>`, as ncclient users write it):
+            // read again keeping what libyang cannot store as opaque nodes,
+            // and take the edit when each one is such a leaf.
+            parse_with_deleted_leaves(ctx, xml).ok_or(error)
         }
+    }
+}
+
+/// [`parse_edit`]'s second reading: the edit with opaque nodes, when every
+/// opaque node is a leaf being deleted or removed (see [`opaque_leaf`])
+/// and every attribute is an edit attribute; `None` otherwise.
+fn parse_with_deleted_leaves<'a>(ctx: &'a Context, xml: &str) -> Option<DataTree<'a>> {
+    // SAFETY: a new tree we own, wrapped right away.
+    let root = unsafe { ffi::parse_xml_opaque(ctx, xml) };
+    let _ = ffi::take_errors(ctx);
+    let root = root.ok().filter(|r| !r.is_null())?;
+    // libyang puts opaque siblings last; a tree needs a first node with a
+    // schema (an edit of nothing but top-level leaves without a valid value
+    // keeps libyang's error).
+    // SAFETY: `root` is ours and live.
+    if unsafe { ffi::node_schema(root) }.is_null() {
+        // SAFETY: as above; nothing else refers to it.
+        unsafe { ffi::free_siblings(root) };
+        return None;
+    }
+    let tree = super::store::tree_of(ctx, root);
+    let mut opaque = 0;
+    let mut stack = vec![tree.raw()];
+    // SAFETY: walks the live tree we own.
+    unsafe {
+        while let Some(mut n) = stack.pop() {
+            while !n.is_null() {
+                if ffi::node_schema(n).is_null() {
+                    let (_, op) = opaque_leaf(n)?;
+                    let mut effective = op;
+                    let mut a = ffi::node_parent(n);
+                    while effective.is_none() && !a.is_null() {
+                        effective = read_attrs(a).ok()?.op;
+                        a = ffi::node_parent(a);
+                    }
+                    if !matches!(effective, Some(Op::Delete | Op::Remove)) {
+                        return None;
+                    }
+                    opaque += 1;
+                } else {
+                    stack.push(ffi::node_first_child(n));
+                }
+                n = ffi::node_next(n);
+            }
+        }
+    }
+    (opaque > 0 && check_attributes(&tree).is_ok()).then_some(tree)
+}
+
+/// The leaf an opaque edit node names, with the operation its own
+/// attributes give it, when it is a leaf element with no child elements
+/// and no attribute but `nc:operation` delete or remove (its content, valid
+/// or not, is not looked at: a leaf is deleted whatever its value).
+///
+/// # Safety
+/// `e` is a live node without schema, parsed from XML.
+unsafe fn opaque_leaf(e: RawNode) -> Option<(RawSchema, Option<Op>)> {
+    // SAFETY: contract.
+    unsafe {
+        if !ffi::node_first_child(e).is_null() {
+            return None;
+        }
+        let schema = ffi::opaque_schema(e);
+        if schema.is_null()
+            || ffi::schema_kind(schema).0 != ffi::LYS_LEAF
+            || ffi::schema_kind(schema).1 & ffi::LYS_KEY != 0
+        {
+            return None;
+        }
+        let mut op = None;
+        for (ns, name, value) in ffi::opaque_attrs(e) {
+            op = match (ns.as_str(), name.as_str(), value.as_str()) {
+                (NC_NS, "operation", "delete") => Some(Op::Delete),
+                (NC_NS, "operation", "remove") => Some(Op::Remove),
+                _ => return None,
+            };
+        }
+        Some((schema, op))
     }
 }
 
@@ -502,15 +587,27 @@ impl Editor {
         // SAFETY: `e` is a live edit node, `tparent` a live target node or
         // NULL; every target node used below is found under it.
         unsafe {
-            let schema = ffi::node_schema(e);
-            if schema.is_null() {
-                return Ok(());
-            }
+            let mut schema = ffi::node_schema(e);
+            let attrs = if schema.is_null() {
+                // Only a leaf to delete or remove is kept opaque
+                // (`parse_edit`); it is found by its schema alone.
+                let Some((s, op)) = opaque_leaf(e) else { return Ok(()) };
+                if !matches!(op.unwrap_or(inherited), Op::Delete | Op::Remove) {
+                    return Err(Error::invalid_value(format!(
+                        "{}: no valid value",
+                        ffi::node_path(e, false)
+                    ))
+                    .with_path(ffi::node_path(e, false)));
+                }
+                schema = s;
+                Attrs { op, insert: None, key: None, value: None }
+            } else {
+                read_attrs(e)?
+            };
             let (nodetype, sflags) = ffi::schema_kind(schema);
             if sflags & ffi::LYS_KEY != 0 {
                 return Ok(());
             }
-            let attrs = read_attrs(e)?;
             let op = attrs.op.unwrap_or(inherited);
             // List and leaf-list entries by keys / value (hashed); other
             // nodes by schema only (a leaf's value must not take part).

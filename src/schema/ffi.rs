@@ -1417,6 +1417,79 @@ pub unsafe fn parse_data_under(
     }
 }
 
+/// Parses an XML edit like [`parse_data_under`] with no parent, except that
+/// elements libyang cannot store (unknown ones, invalid values) become
+/// opaque nodes (no schema; see [`opaque_name`]) instead of failing.
+///
+/// # Safety
+/// None beyond the section comment; the result is a new tree the caller owns.
+pub unsafe fn parse_xml_opaque(ctx: &Context, text: &str) -> Result<RawNode, u32> {
+    let Some(c) = raw_ctx(ctx) else { return Err(ffi::LY_ERR::LY_EINT) };
+    let t = std::ffi::CString::new(text).map_err(|_| ffi::LY_ERR::LY_EINVAL)?;
+    let opts = ffi::LYD_PARSE_ONLY | ffi::LYD_PARSE_OPAQ | ffi::LYD_PARSE_NO_STATE;
+    // SAFETY: as in parse_data_under.
+    unsafe {
+        let mut input: *mut ffi::ly_in = std::ptr::null_mut();
+        ok(ffi::ly_in_new_memory(t.as_ptr(), &mut input))?;
+        let mut tree: RawNode = std::ptr::null_mut();
+        let r =
+            ffi::lyd_parse_data(c, std::ptr::null_mut(), input, ffi::LYD_FORMAT::LYD_XML, opts, 0, &mut tree);
+        ffi::ly_in_free(input, 0);
+        if let Err(e) = ok(r) {
+            free_siblings(tree);
+            return Err(e);
+        }
+        Ok(tree)
+    }
+}
+
+/// The XML attributes of an opaque node: namespace, name, value.
+///
+/// # Safety
+/// `node` is a live node without schema (opaque), parsed from XML.
+pub unsafe fn opaque_attrs(node: RawNode) -> Vec<(String, String, String)> {
+    let mut out = Vec::new();
+    // SAFETY: the attribute list is NULL-terminated through `next`.
+    unsafe {
+        let mut a = (*node.cast::<ffi::lyd_node_opaq>()).attr;
+        while !a.is_null() {
+            out.push((
+                opt_string((*a).name.__bindgen_anon_1.module_ns).unwrap_or_default(),
+                opt_string((*a).name.name).unwrap_or_default(),
+                opt_string((*a).value).unwrap_or_default(),
+            ));
+            a = (*a).next;
+        }
+    }
+    out
+}
+
+/// The data node schema an opaque node parsed from XML names: its element
+/// name in its namespace's module, a child of its parent's schema (top
+/// level without a parent), looking through choices and cases; NULL when
+/// there is none (or its parent is opaque too).
+///
+/// # Safety
+/// `node` is a live node without schema (opaque), parsed from XML.
+pub unsafe fn opaque_schema(node: RawNode) -> RawSchema {
+    // SAFETY: an opaque node is a `lyd_node_opaq` with its context; the
+    // strings outlive the calls.
+    unsafe {
+        let o = node.cast::<ffi::lyd_node_opaq>();
+        let (parent, ns) = (node_parent(node), (*o).name.__bindgen_anon_1.module_ns);
+        let pschema = if parent.is_null() { std::ptr::null_mut() } else { node_schema(parent) };
+        if (!parent.is_null() && pschema.is_null()) || ns.is_null() || (*o).name.name.is_null() {
+            return std::ptr::null_mut();
+        }
+        let module = ffi::ly_ctx_get_module_implemented_ns((*o).ctx, ns);
+        if module.is_null() {
+            return std::ptr::null_mut();
+        }
+        let name = std::ffi::CStr::from_ptr((*o).name.name);
+        ffi::lys_find_child(pschema, module, name.as_ptr(), name.to_bytes().len(), 0, 0).cast_mut()
+    }
+}
+
 /// Parses a RESTCONF operation body (`{"mod:input":{...}}` or
 /// `<input xmlns=...>`) into the input of `op`, an RPC or action node
 /// the caller created with [`new_path`].

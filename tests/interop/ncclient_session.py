@@ -93,6 +93,23 @@ m.discard_changes()
 assert "ACME Renamed" not in m.get_config(source="candidate").data_xml
 step("confirmed commit, cancel-commit, discard-changes")
 
+kind = ('<config xmlns="urn:ietf:params:xml:ns:netconf:base:1.0"><actors xmlns="%s"><actor>'
+        '<actor-id>acme</actor-id><kind xmlns:nc="urn:ietf:params:xml:ns:netconf:base:1.0" nc:operation="%%s"/>'
+        '</actor></actors></config>' % ACTORS)
+acme = ("subtree", '<actors xmlns="%s"><actor><actor-id>acme</actor-id></actor></actors>' % ACTORS)
+assert "<kind>enterprise</kind>" in m.get_config(source="running", filter=acme).data_xml
+m.edit_config(target="running", config=kind % "delete")
+assert "<kind>" not in m.get_config(source="running", filter=acme).data_xml
+m.edit_config(target="running", config=kind % "remove")
+try:
+    m.edit_config(target="running", config=kind % "delete")
+    raise AssertionError("delete of a missing leaf must fail")
+except RPCError as e:
+    assert e.tag == "data-missing" and "kind" in (e.path or ""), (e.tag, e.path)
+m.edit_config(target="running", config=small.replace("<name>ACME Renamed</name>", "<kind>enterprise</kind>"))
+assert "<kind>enterprise</kind>" in m.get_config(source="running", filter=acme).data_xml
+step("delete / remove of an enumeration leaf named by an empty element")
+
 m.copy_config(source="running", target="startup")
 assert "acme" in m.get_config(source="startup").data_xml
 m.delete_config(target="startup")
