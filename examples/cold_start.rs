@@ -28,11 +28,7 @@ fn main() {
     }
     let n: usize = args.first().and_then(|a| a.parse().ok()).unwrap_or(100_000);
     let runs: usize = args.get(1).and_then(|a| a.parse().ok()).unwrap_or(5);
-    let out = std::process::Command::new("python3")
-        .args(["yang/occ/examples/gen-scale.py", &n.to_string(), "--format", "xml"])
-        .output()
-        .unwrap();
-    let fixture = String::from_utf8(out.stdout).unwrap();
+    let fixture = common::occ_fixture(n);
     let data = tempfile::tempdir().unwrap();
     {
         let ds = Datastores::open(schema, data.path(), Options::default()).unwrap();

@@ -30,11 +30,7 @@ fn main() {
     let schema: &'static Schema =
         Box::leak(Box::new(Schema::load(&Config::default().load_options(&[], &[])).unwrap()));
     for n in sizes {
-        let out = std::process::Command::new("python3")
-            .args(["yang/occ/examples/gen-scale.py", &n.to_string(), "--format", "xml"])
-            .output()
-            .unwrap();
-        let fixture = String::from_utf8(out.stdout).unwrap();
+        let fixture = common::occ_fixture(n);
         let data = tempfile::tempdir().unwrap();
         let ds = Datastores::open(schema, data.path(), Options::default()).unwrap();
         let load = commit(&ds, &fixture);

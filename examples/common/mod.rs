@@ -41,3 +41,13 @@ pub fn rss_mb() -> f64 {
         .unwrap_or(0.0);
     kb / 1024.0
 }
+
+/// The OCC scale fixture of `n` cSCTPs (`gen-scale.py`), as XML.
+pub fn occ_fixture(n: usize) -> String {
+    let out = std::process::Command::new("python3")
+        .args(["yang/occ/examples/gen-scale.py", &n.to_string(), "--format", "xml"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "gen-scale.py: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8(out.stdout).unwrap()
+}

@@ -779,15 +779,29 @@ pub unsafe fn parse_lyb(ctx: &Context, bytes: &[u8]) -> Result<RawNode, u32> {
     if bytes.is_empty() {
         return Ok(std::ptr::null_mut());
     }
-    let Some(c) = raw_ctx(ctx) else { return Err(ffi::LY_ERR::LY_EINT) };
     let opts = ffi::LYD_PARSE_STORE_ONLY | ffi::LYD_PARSE_ORDERED | ffi::LYD_PARSE_STRICT;
-    // SAFETY: `input` reads `bytes`, which outlive it; freed below.
+    // SAFETY: `bytes` outlives the call (contract: complete LYB data).
+    unsafe { parse_new_tree(ctx, bytes.as_ptr().cast(), ffi::LYD_FORMAT::LYD_LYB, opts) }
+}
+
+/// A new top-level tree parsed from `data` (NUL-terminated text, or LYB
+/// with its own framing) without validation; freed on failure.
+///
+/// # Safety
+/// `data` is live for the call and holds complete input of `format`.
+unsafe fn parse_new_tree(
+    ctx: &Context,
+    data: *const c_char,
+    format: ffi::LYD_FORMAT::Type,
+    opts: u32,
+) -> Result<RawNode, u32> {
+    let Some(c) = raw_ctx(ctx) else { return Err(ffi::LY_ERR::LY_EINT) };
+    // SAFETY: `input` reads `data`, which outlives it (contract); freed below.
     unsafe {
         let mut input: *mut ffi::ly_in = std::ptr::null_mut();
-        ok(ffi::ly_in_new_memory(bytes.as_ptr().cast(), &mut input))?;
+        ok(ffi::ly_in_new_memory(data, &mut input))?;
         let mut tree: RawNode = std::ptr::null_mut();
-        let r =
-            ffi::lyd_parse_data(c, std::ptr::null_mut(), input, ffi::LYD_FORMAT::LYD_LYB, opts, 0, &mut tree);
+        let r = ffi::lyd_parse_data(c, std::ptr::null_mut(), input, format, opts, 0, &mut tree);
         ffi::ly_in_free(input, 0);
         if let Err(e) = ok(r) {
             free_siblings(tree);
@@ -1424,23 +1438,10 @@ pub unsafe fn parse_data_under(
 /// # Safety
 /// None beyond the section comment; the result is a new tree the caller owns.
 pub unsafe fn parse_xml_opaque(ctx: &Context, text: &str) -> Result<RawNode, u32> {
-    let Some(c) = raw_ctx(ctx) else { return Err(ffi::LY_ERR::LY_EINT) };
     let t = std::ffi::CString::new(text).map_err(|_| ffi::LY_ERR::LY_EINVAL)?;
     let opts = ffi::LYD_PARSE_ONLY | ffi::LYD_PARSE_OPAQ | ffi::LYD_PARSE_NO_STATE;
-    // SAFETY: as in parse_data_under.
-    unsafe {
-        let mut input: *mut ffi::ly_in = std::ptr::null_mut();
-        ok(ffi::ly_in_new_memory(t.as_ptr(), &mut input))?;
-        let mut tree: RawNode = std::ptr::null_mut();
-        let r =
-            ffi::lyd_parse_data(c, std::ptr::null_mut(), input, ffi::LYD_FORMAT::LYD_XML, opts, 0, &mut tree);
-        ffi::ly_in_free(input, 0);
-        if let Err(e) = ok(r) {
-            free_siblings(tree);
-            return Err(e);
-        }
-        Ok(tree)
-    }
+    // SAFETY: `t` is NUL-terminated and outlives the call.
+    unsafe { parse_new_tree(ctx, t.as_ptr(), ffi::LYD_FORMAT::LYD_XML, opts) }
 }
 
 /// The XML attributes of an opaque node: namespace, name, value.
