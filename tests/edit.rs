@@ -717,29 +717,15 @@ fn leaves_are_deleted_by_name_whatever_their_type() {
         assert!(base.contains(cut), "{cut}");
         base.replacen(cut, "", 1)
     };
+    let (no_n, no_en, no_flag) =
+        (without(r#""n":7,"#), without(r#""en":"x","#), without(r#""flag":[null],"#));
     let cases = [
-        ("delete uint32", t(r#"<n nc:operation="delete"/>"#), Expect::Tree(&*without(r#""n":7,"#).leak())),
-        ("remove uint32", t(r#"<n nc:operation="remove"/>"#), Expect::Tree(&*without(r#""n":7,"#).leak())),
-        (
-            "delete enum",
-            t(r#"<en nc:operation="delete"></en>"#),
-            Expect::Tree(&*without(r#""en":"x","#).leak()),
-        ),
-        (
-            "delete empty type",
-            t(r#"<flag nc:operation="delete"/>"#),
-            Expect::Tree(&*without(r#""flag":[null],"#).leak()),
-        ),
-        (
-            "content ignored",
-            t(r#"<n nc:operation="delete">not a number</n>"#),
-            Expect::Tree(&*without(r#""n":7,"#).leak()),
-        ),
-        (
-            "valid content too",
-            t(r#"<n nc:operation="delete">8</n>"#),
-            Expect::Tree(&*without(r#""n":7,"#).leak()),
-        ),
+        ("delete uint32", t(r#"<n nc:operation="delete"/>"#), Expect::Tree(&no_n)),
+        ("remove uint32", t(r#"<n nc:operation="remove"/>"#), Expect::Tree(&no_n)),
+        ("delete enum", t(r#"<en nc:operation="delete"></en>"#), Expect::Tree(&no_en)),
+        ("delete empty type", t(r#"<flag nc:operation="delete"/>"#), Expect::Tree(&no_flag)),
+        ("content ignored", t(r#"<n nc:operation="delete">not a number</n>"#), Expect::Tree(&no_n)),
+        ("valid content too", t(r#"<n nc:operation="delete">8</n>"#), Expect::Tree(&no_n)),
         (
             "top-level leaf",
             format!("{}{}", t("<en>y</en>"), tn("delete")),

@@ -229,10 +229,11 @@ unsafe fn opaque_leaf(e: RawNode) -> Option<(RawSchema, Option<Op>)> {
             return None;
         }
         let schema = ffi::opaque_schema(e);
-        if schema.is_null()
-            || ffi::schema_kind(schema).0 != ffi::LYS_LEAF
-            || ffi::schema_kind(schema).1 & ffi::LYS_KEY != 0
-        {
+        if schema.is_null() {
+            return None;
+        }
+        let (nodetype, flags) = ffi::schema_kind(schema);
+        if nodetype != ffi::LYS_LEAF || flags & ffi::LYS_KEY != 0 {
             return None;
         }
         let mut op = None;
@@ -593,11 +594,8 @@ impl Editor {
                 // (`parse_edit`); it is found by its schema alone.
                 let Some((s, op)) = opaque_leaf(e) else { return Ok(()) };
                 if !matches!(op.unwrap_or(inherited), Op::Delete | Op::Remove) {
-                    return Err(Error::invalid_value(format!(
-                        "{}: no valid value",
-                        ffi::node_path(e, false)
-                    ))
-                    .with_path(ffi::node_path(e, false)));
+                    let path = ffi::node_path(e, false);
+                    return Err(Error::invalid_value(format!("{path}: no valid value")).with_path(path));
                 }
                 schema = s;
                 Attrs { op, insert: None, key: None, value: None }

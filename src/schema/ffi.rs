@@ -781,16 +781,20 @@ pub unsafe fn parse_lyb(ctx: &Context, bytes: &[u8]) -> Result<RawNode, u32> {
     }
     let opts = ffi::LYD_PARSE_STORE_ONLY | ffi::LYD_PARSE_ORDERED | ffi::LYD_PARSE_STRICT;
     // SAFETY: `bytes` outlives the call (contract: complete LYB data).
-    unsafe { parse_new_tree(ctx, bytes.as_ptr().cast(), ffi::LYD_FORMAT::LYD_LYB, opts) }
+    unsafe { parse_tree(ctx, std::ptr::null_mut(), bytes.as_ptr().cast(), ffi::LYD_FORMAT::LYD_LYB, opts) }
 }
 
-/// A new top-level tree parsed from `data` (NUL-terminated text, or LYB
-/// with its own framing) without validation; freed on failure.
+/// Parses `data` (NUL-terminated text, or LYB with its own framing)
+/// without validation, as children of `parent` or, when `parent` is NULL,
+/// as a new tree whose first node is returned (NULL for no data; NULL too
+/// with a parent). On failure libyang frees whatever it parsed.
 ///
 /// # Safety
-/// `data` is live for the call and holds complete input of `format`.
-unsafe fn parse_new_tree(
+/// `data` is live for the call and holds complete input of `format`;
+/// `parent` is NULL or a live node of a tree of `ctx` the caller owns.
+unsafe fn parse_tree(
     ctx: &Context,
+    parent: RawNode,
     data: *const c_char,
     format: ffi::LYD_FORMAT::Type,
     opts: u32,
@@ -801,13 +805,10 @@ unsafe fn parse_new_tree(
         let mut input: *mut ffi::ly_in = std::ptr::null_mut();
         ok(ffi::ly_in_new_memory(data, &mut input))?;
         let mut tree: RawNode = std::ptr::null_mut();
-        let r = ffi::lyd_parse_data(c, std::ptr::null_mut(), input, format, opts, 0, &mut tree);
+        let r = ffi::lyd_parse_data(c, parent, input, format, opts, 0, &mut tree);
         ffi::ly_in_free(input, 0);
-        if let Err(e) = ok(r) {
-            free_siblings(tree);
-            return Err(e);
-        }
-        Ok(tree)
+        ok(r)?;
+        Ok(if parent.is_null() { tree } else { std::ptr::null_mut() })
     }
 }
 
@@ -1415,25 +1416,17 @@ pub unsafe fn parse_data_under(
     text: &str,
     json: bool,
 ) -> Result<RawNode, u32> {
-    let Some(c) = raw_ctx(ctx) else { return Err(ffi::LY_ERR::LY_EINT) };
     let t = std::ffi::CString::new(text).map_err(|_| ffi::LY_ERR::LY_EINVAL)?;
     let format = if json { ffi::LYD_FORMAT::LYD_JSON } else { ffi::LYD_FORMAT::LYD_XML };
     let opts = ffi::LYD_PARSE_ONLY | ffi::LYD_PARSE_STRICT | ffi::LYD_PARSE_NO_STATE;
-    // SAFETY: `input` reads `t`, which outlives it; freed below.
-    unsafe {
-        let mut input: *mut ffi::ly_in = std::ptr::null_mut();
-        ok(ffi::ly_in_new_memory(t.as_ptr(), &mut input))?;
-        let mut tree: RawNode = std::ptr::null_mut();
-        let r = ffi::lyd_parse_data(c, parent, input, format, opts, 0, &mut tree);
-        ffi::ly_in_free(input, 0);
-        ok(r)?;
-        Ok(if parent.is_null() { tree } else { std::ptr::null_mut() })
-    }
+    // SAFETY: `t` is NUL-terminated and outlives the call; `parent` per contract.
+    unsafe { parse_tree(ctx, parent, t.as_ptr(), format, opts) }
 }
 
 /// Parses an XML edit like [`parse_data_under`] with no parent, except that
 /// elements libyang cannot store (unknown ones, invalid values) become
-/// opaque nodes (no schema; see [`opaque_name`]) instead of failing.
+/// opaque nodes (no schema; see [`opaque_schema`] and [`opaque_attrs`])
+/// instead of failing.
 ///
 /// # Safety
 /// None beyond the section comment; the result is a new tree the caller owns.
@@ -1441,7 +1434,7 @@ pub unsafe fn parse_xml_opaque(ctx: &Context, text: &str) -> Result<RawNode, u32
     let t = std::ffi::CString::new(text).map_err(|_| ffi::LY_ERR::LY_EINVAL)?;
     let opts = ffi::LYD_PARSE_ONLY | ffi::LYD_PARSE_OPAQ | ffi::LYD_PARSE_NO_STATE;
     // SAFETY: `t` is NUL-terminated and outlives the call.
-    unsafe { parse_new_tree(ctx, t.as_ptr(), ffi::LYD_FORMAT::LYD_XML, opts) }
+    unsafe { parse_tree(ctx, std::ptr::null_mut(), t.as_ptr(), ffi::LYD_FORMAT::LYD_XML, opts) }
 }
 
 /// The XML attributes of an opaque node: namespace, name, value.
