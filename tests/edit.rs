@@ -1,12 +1,14 @@
 //! RFC 6241 §7.2 edit semantics (`occd::datastore::edit`): every operation
 //! on every kind of node, present and absent, insert positions, default
-//! operations, attribute errors, and atomicity.
+//! operations, attribute errors, and atomicity. Every edit is applied both
+//! ways the datastore does it, copying from the edit and moving out of it
+//! (`apply_edits_consuming`), and both must agree node for node.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
 
-use occd::datastore::edit::{apply_edit, parse_edit, Change, DefaultOperation, Position};
-use occd::error::{ErrorTag, ErrorType};
+use occd::datastore::edit::{self, parse_edit, Change, DefaultOperation, Position};
+use occd::error::{Error, ErrorTag, ErrorType};
 use occd::schema::Schema;
 use yang3::data::{Data, DataFormat, DataParserFlags, DataPrinterFlags, DataTree, DataValidationFlags};
 
@@ -20,7 +22,12 @@ module ed {
     leaf b { type string; }
     leaf d { type string; default "dflt"; }
     container inner { leaf x { type string; } }
-    container p { presence "on"; leaf y { type string; } }
+    container p {
+      presence "on";
+      leaf y { type string; }
+      choice pc { leaf pa { type string; } leaf pb { type string; } }
+      list pl { key "k"; ordered-by user; leaf k { type string; } leaf-list s { type string; } }
+    }
     list l {
       key "k";
       leaf k { type string; }
@@ -81,6 +88,28 @@ fn load<'a>(s: &'a Schema, json: &str) -> DataTree<'a> {
         DataValidationFlags::empty(),
     )
     .unwrap()
+}
+
+/// `edit::apply_edit`, checked against the consuming form: a copy of
+/// `target` edited with a copy of `edit` by `apply_edits_consuming` must
+/// give the same result and the same tree (LYB: values, order and flags).
+fn apply_edit(
+    target: &mut DataTree<'_>,
+    e: &DataTree<'_>,
+    dflt: DefaultOperation,
+) -> Result<Vec<Change>, Error> {
+    let mut other = target.duplicate().unwrap();
+    let mut owned = vec![(e.duplicate().unwrap(), dflt)];
+    let r = edit::apply_edit(target, e, dflt);
+    let r2 = edit::apply_edits_consuming(&mut other, &mut owned, &|_, _| Ok(())).map_err(|(_, e)| e);
+    assert_eq!(format!("{r:?}"), format!("{r2:?}"), "copying and moving edits disagree");
+    assert_eq!(json(target), json(&other), "copying and moving edits made different trees");
+    assert!(lyb(target) == lyb(&other), "copying and moving edits made different flags");
+    r
+}
+
+fn lyb(t: &DataTree<'_>) -> Vec<u8> {
+    t.print_bytes(DataFormat::LYB, DataPrinterFlags::WITH_SIBLINGS).unwrap()
 }
 
 fn json(t: &DataTree<'_>) -> String {
@@ -417,6 +446,81 @@ fn inheritance_and_nesting() {
         "merge overridden by create on existing",
         BASE,
         &c(r#"<b>1</b><a nc:operation="create">2</a>"#),
+        DefaultOperation::Merge,
+        Expect::Err(ErrorTag::DataExists, "/ed:c/a"),
+    );
+}
+
+/// What the datastore moves out of an edit instead of copying it (a created
+/// subtree of nothing but data) and what it must not (repeats, choices,
+/// attributes inside): the same results as copying, checked by
+/// `apply_edit` for each, and the expected trees here.
+#[test]
+fn created_subtrees_moved_or_walked() {
+    let (s, _d) = schema();
+    let no_p = r#"{"ed:c":{"a":"A","l":[{"k":"k1","v":"v1"}]}}"#;
+    let cases: [(&str, String, DefaultOperation, &str); 8] = [
+        (
+            "plain entries and a presence container with a user-ordered list",
+            c("<l><k>k2</k><v>v2</v></l><l><k>k3</k></l>\
+               <p><y>Y</y><pl><k>z</k><s>2</s><s>1</s></pl><pl><k>a</k></pl></p>"),
+            DefaultOperation::Merge,
+            r#"{"ed:c":{"a":"A","l":[{"k":"k1","v":"v1"},{"k":"k2","v":"v2"},{"k":"k3"}],
+               "p":{"y":"Y","pl":[{"k":"z","s":["2","1"]},{"k":"a"}]}}}"#,
+        ),
+        (
+            "a leaf repeated in a created entry is merged",
+            c("<l><k>k2</k><v>1</v><v>2</v></l>"),
+            DefaultOperation::Merge,
+            r#"{"ed:c":{"a":"A","l":[{"k":"k1","v":"v1"},{"k":"k2","v":"2"}]}}"#,
+        ),
+        (
+            "an entry repeated in a created container is merged",
+            c("<p><pl><k>x</k><s>1</s></pl><pl><k>x</k><s>2</s></pl></p>"),
+            DefaultOperation::Merge,
+            r#"{"ed:c":{"a":"A","l":[{"k":"k1","v":"v1"}],"p":{"pl":[{"k":"x","s":["1","2"]}]}}}"#,
+        ),
+        (
+            "a repeated entry on the created level is merged into the moved one",
+            c("<l><k>k2</k><v>1</v></l><l><k>k2</k><v>2</v></l>"),
+            DefaultOperation::Merge,
+            r#"{"ed:c":{"a":"A","l":[{"k":"k1","v":"v1"},{"k":"k2","v":"2"}]}}"#,
+        ),
+        (
+            "two cases in a created container: the last one wins",
+            c("<p><pa>1</pa><pb>2</pb></p>"),
+            DefaultOperation::Merge,
+            r#"{"ed:c":{"a":"A","l":[{"k":"k1","v":"v1"}],"p":{"pb":"2"}}}"#,
+        ),
+        (
+            "an operation inside a created subtree",
+            c(r#"<p><y nc:operation="remove"/><pl><k>x</k><s nc:operation="create">1</s></pl></p>"#),
+            DefaultOperation::Merge,
+            r#"{"ed:c":{"a":"A","l":[{"k":"k1","v":"v1"}],"p":{"pl":[{"k":"x","s":["1"]}]}}}"#,
+        ),
+        (
+            "replace of an existing container keeps what it created",
+            c(r#"<l nc:operation="replace"><k>k1</k><v>v1</v></l><p nc:operation="replace"><y>1</y></p>"#)
+                .replacen("<c ", r#"<c nc:operation="replace" "#, 1),
+            DefaultOperation::Merge,
+            r#"{"ed:c":{"l":[{"k":"k1","v":"v1"}],"p":{"y":"1"}}}"#,
+        ),
+        (
+            "default-operation replace",
+            c("<a>A</a><l><k>k9</k><v>9</v></l><p><pl><k>q</k></pl></p>"),
+            DefaultOperation::Replace,
+            r#"{"ed:c":{"a":"A","l":[{"k":"k9","v":"9"}],"p":{"pl":[{"k":"q"}]}}}"#,
+        ),
+    ];
+    for (name, xml, dflt, want) in cases {
+        check(&s, name, no_p, &xml, dflt, Expect::Tree(want));
+    }
+    // A failed edit after a move leaves the target as it was.
+    check(
+        &s,
+        "moved then failed",
+        no_p,
+        &c(r#"<p><y>Y</y></p><l><k>k9</k></l><a nc:operation="create">B</a>"#),
         DefaultOperation::Merge,
         Expect::Err(ErrorTag::DataExists, "/ed:c/a"),
     );

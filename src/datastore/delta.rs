@@ -436,21 +436,23 @@ impl Recorded<'_> {
 /// `node` is NULL or a live node nothing modifies during the call.
 unsafe fn push_fragment(blobs: &mut Vec<u8>, node: RawNode, whole: bool) -> Result<Sizes, String> {
     // The two printers only read the tree (readers print published trees
-    // concurrently the same way): the whole content is printed in both
-    // forms at once.
+    // concurrently the same way): a large content is printed in both
+    // forms at once, a small one on this thread (a thread costs more).
     struct Shared(RawNode);
     // SAFETY: the tree is not modified while both printers read it (contract).
     unsafe impl Send for Shared {}
+    // SAFETY: contract.
+    let large = whole || unsafe { ffi::subtree_larger_than(node, PRINT_ON_TWO_THREADS) };
     let shared = Shared(node);
-    let (xml, lyb) = if whole {
+    let (xml, lyb) = if large {
         std::thread::scope(|scope| {
             let lyb = scope.spawn(move || {
                 let shared = shared;
                 // SAFETY: contract.
-                unsafe { ffi::print_lyb(shared.0, true) }
+                unsafe { ffi::print_lyb(shared.0, whole) }
             });
             // SAFETY: contract.
-            let xml = unsafe { ffi::print_xml(node, true) };
+            let xml = unsafe { ffi::print_xml(node, whole) };
             (xml, lyb.join().unwrap_or(Err(0)))
         })
     } else {
@@ -463,6 +465,10 @@ unsafe fn push_fragment(blobs: &mut Vec<u8>, node: RawNode, whole: bool) -> Resu
     blobs.extend_from_slice(&lyb);
     Ok(Sizes { xml: xml.len() as u64, lyb: lyb.len() as u64 })
 }
+
+/// Above this many nodes a fragment's XML and LYB are printed on two
+/// threads.
+const PRINT_ON_TWO_THREADS: usize = 2_000;
 
 /// The journal payload of `delta`, with subtrees printed from `new`, the
 /// LYB blobs marked as printed under the module set `schema`.
@@ -484,10 +490,16 @@ pub unsafe fn encode(delta: &Delta, new: RawNode, schema: &str) -> Result<Vec<u8
                     unsafe {
                         let n =
                             ffi::find_path(new, &op.path).ok_or_else(|| format!("{} missing", op.path))?;
-                        let top = ffi::dup_with_parents(n).map_err(|e| format!("copy: {e}"))?;
-                        let sizes = push_fragment(&mut blobs, top, false);
-                        ffi::free_siblings(top);
-                        h.put = Some(sizes?);
+                        // A nested node is printed with its ancestors (and
+                        // their keys), from a copy; a top-level one as it is.
+                        h.put = Some(if ffi::node_parent(n).is_null() {
+                            push_fragment(&mut blobs, n, false)?
+                        } else {
+                            let top = ffi::dup_with_parents(n).map_err(|e| format!("copy: {e}"))?;
+                            let sizes = push_fragment(&mut blobs, top, false);
+                            ffi::free_siblings(top);
+                            sizes?
+                        });
                     }
                     match position {
                         Some(Position::First) => h.first = true,

@@ -75,6 +75,8 @@
 //! lookup is a hashed sibling lookup; only `replace` of an existing inner
 //! node reads that node's children (which it replaces).
 
+use std::collections::HashSet;
+
 use yang3::context::Context;
 use yang3::data::{Data, DataFormat, DataParserFlags, DataTree, DataTreeOwningRef, DataValidationFlags};
 
@@ -362,6 +364,9 @@ struct Editor {
     root: RawNode,
     undo: Vec<Undo>,
     changes: Vec<Change>,
+    /// Created subtrees may be moved out of the edit (see
+    /// [`apply_edits_consuming`]).
+    consume: bool,
 }
 
 fn internal(what: &str, code: u32) -> Error {
@@ -405,12 +410,36 @@ pub fn apply_edits_guarded(
     edits: &[(&DataTree<'_>, DefaultOperation)],
     guard: Guard<'_>,
 ) -> Result<Vec<Change>, (usize, Error)> {
+    apply(target, edits, guard, false)
+}
+
+/// [`apply_edits_guarded`] for edits the caller drops afterwards, whatever
+/// the outcome: a subtree the edit creates is moved out of the edit into
+/// `target` rather than copied, when it holds nothing but data (see
+/// [`Editor::movable`]). A bulk create then costs an unlink and an insert
+/// per entry instead of a copy of every node. The edits are left valid
+/// trees, without what was moved.
+pub fn apply_edits_consuming(
+    target: &mut DataTree<'_>,
+    edits: &mut [(DataTree<'_>, DefaultOperation)],
+    guard: Guard<'_>,
+) -> Result<Vec<Change>, (usize, Error)> {
+    let refs: Vec<_> = edits.iter().map(|(t, d)| (t, *d)).collect();
+    apply(target, &refs, guard, true)
+}
+
+fn apply(
+    target: &mut DataTree<'_>,
+    edits: &[(&DataTree<'_>, DefaultOperation)],
+    guard: Guard<'_>,
+    consume: bool,
+) -> Result<Vec<Change>, (usize, Error)> {
     let ctx = target.context();
     let mut ends = Vec::with_capacity(edits.len());
     // Take the tree out of `target` so that top-level nodes can be added and
     // removed (`DataTree` keeps a pointer to its first node).
     let root = std::mem::replace(target, DataTree::new(ctx)).into_raw();
-    let mut ed = Editor { root, undo: Vec::new(), changes: Vec::new() };
+    let mut ed = Editor { root, undo: Vec::new(), changes: Vec::new(), consume };
     let mut result = Ok(());
     'edits: for (i, (edit, default_operation)) in edits.iter().enumerate() {
         let inherited = match default_operation {
@@ -675,9 +704,10 @@ impl Editor {
                                 }
                                 Ok(())
                             } else {
+                                let mark = self.undo.len();
                                 self.walk_children(e, t, op, in_created)?;
                                 if op == Op::Replace {
-                                    self.delete_unnamed_children(e, t)?;
+                                    self.delete_unnamed_children(e, t, mark)?;
                                 }
                                 Ok(())
                             }
@@ -688,13 +718,21 @@ impl Editor {
                             self.create_subtree(e, tparent, insert, in_created)
                         }
                         None => {
-                            let new = self.create_node(e, tparent, insert)?;
+                            let moved = self.consume && Self::movable(e);
+                            let new = if moved {
+                                self.move_in(e, tparent, insert)?
+                            } else {
+                                self.create_node(e, tparent, insert)?
+                            };
                             if !in_created {
                                 self.changes.push(Change::Created {
                                     path: ffi::node_path(new, false),
                                     value: ffi::node_value(new),
                                     position: position_of(new),
                                 });
+                            }
+                            if moved {
+                                return Ok(());
                             }
                             let child_op = if op == Op::Create { Op::Merge } else { op };
                             self.walk_children(e, new, child_op, true)
@@ -717,21 +755,99 @@ impl Editor {
         unsafe {
             let mut c = ffi::node_first_child(e);
             while !c.is_null() {
+                // Read before `c` is applied: it may be moved into `t`.
+                let next = ffi::node_next(c);
                 self.apply_node(c, t, op, in_created)?;
-                c = ffi::node_next(c);
+                c = next;
             }
         }
         Ok(())
     }
 
-    /// `replace`: deletes the children of `t` the edit `e` does not name.
-    unsafe fn delete_unnamed_children(&mut self, e: RawNode, t: RawNode) -> Result<(), Error> {
+    /// Whether the edit node `e`, not on the edit's top level, can be moved
+    /// as it is into the target to create it: its subtree is nothing but
+    /// data, so walking it would copy it node by node to the same result.
+    /// That excludes any edit attribute (operation, insert) or other
+    /// metadata, an opaque node, anydata/anyxml, a node in a choice below
+    /// `e` (creating one case clears the others) and a repeated instance
+    /// below `e` (walking merges repeats).
+    unsafe fn movable(e: RawNode) -> bool {
+        // SAFETY: `e` is a live edit node.
+        unsafe {
+            if ffi::node_parent(e).is_null() {
+                // The edit's `DataTree` points at its first top-level node.
+                return false;
+            }
+            ffi::visit_subtree(e, |n| {
+                let s = ffi::node_schema(n);
+                if s.is_null() || ffi::has_metadata(n) {
+                    return false;
+                }
+                let kind = ffi::schema_kind(s).0;
+                if kind & (ffi::LYS_CONTAINER | ffi::LYS_LIST | ffi::LYS_LEAF | ffi::LYS_LEAFLIST) == 0 {
+                    return false;
+                }
+                if n == e {
+                    return true;
+                }
+                let p = ffi::schema_parent(s);
+                if !p.is_null() && ffi::schema_kind(p).0 == ffi::LYS_CASE {
+                    return false;
+                }
+                if kind & (ffi::LYS_LIST | ffi::LYS_LEAFLIST) != 0 {
+                    ffi::find_sibling_first(ffi::first_sibling(n), n) == Some(n)
+                } else {
+                    let prev = ffi::node_prev(n);
+                    prev.is_null() || ffi::node_schema(prev) != s
+                }
+            })
+        }
+    }
+
+    /// Creates `e` (see [`Self::movable`]) under `tparent` by moving its
+    /// subtree out of the edit, clearing the choice's other cases first.
+    /// The moved nodes get the flags a copy would have.
+    unsafe fn move_in(
+        &mut self,
+        e: RawNode,
+        tparent: RawNode,
+        insert: Option<Insert>,
+    ) -> Result<RawNode, Error> {
+        // SAFETY: `e` is a live edit node the caller drops afterwards; once
+        // unlinked it is ours until placed.
+        unsafe {
+            self.clear_other_cases(tparent, ffi::node_schema(e))?;
+            ffi::unlink(e).map_err(|c| internal("move a node", c))?;
+            ffi::visit_subtree(e, |n| {
+                let f = ffi::node_flags(n);
+                ffi::set_node_flags(n, (f & (ffi::LYD_DEFAULT | ffi::LYD_EXT)) | ffi::LYD_NEW);
+                true
+            });
+            self.place(e, tparent, insert)?;
+            Ok(e)
+        }
+    }
+
+    /// `replace`: deletes the children of `t` the edit `e` does not name,
+    /// after `e`'s children were applied: what they created (undo steps
+    /// after `mark`) is named even when it was moved out of `e`.
+    unsafe fn delete_unnamed_children(&mut self, e: RawNode, t: RawNode, mark: usize) -> Result<(), Error> {
+        let created: HashSet<RawNode> = (self.undo.get(mark..).unwrap_or(&[]).iter())
+            .filter_map(|u| match u {
+                Undo::Inserted(n) => Some(*n),
+                _ => None,
+            })
+            .collect();
         // SAFETY: live nodes.
         unsafe {
             let efirst = ffi::node_first_child(e);
             let mut doomed = Vec::new();
             let mut c = ffi::node_first_child(t);
             while !c.is_null() {
+                if created.contains(&c) {
+                    c = ffi::node_next(c);
+                    continue;
+                }
                 let default = ffi::node_flags(c) & ffi::LYD_DEFAULT != 0;
                 let (kind, f) = ffi::schema_kind(ffi::node_schema(c));
                 let named = if kind & (ffi::LYS_LIST | ffi::LYS_LEAFLIST) != 0 {

@@ -720,6 +720,26 @@ impl Datastores {
         }
     }
 
+    /// [`Self::apply_guarded`] for `edits` or, when they are dropped
+    /// afterwards, with their created subtrees moved rather than copied.
+    fn apply_work(
+        &self,
+        session: SessionId,
+        tree: &mut DataTree<'static>,
+        edits: Edits<'_>,
+    ) -> Result<Vec<Change>, (usize, Error)> {
+        match edits {
+            Edits::Kept(list) => {
+                let refs: Vec<_> = list.iter().map(|(t, d)| (t, *d)).collect();
+                self.apply_guarded(session, tree, &refs)
+            }
+            Edits::Consumed(list) => match self.guard_of(session) {
+                Some(g) => edit::apply_edits_consuming(tree, list, &g),
+                None => edit::apply_edits_consuming(tree, list, &|_, _| Ok(())),
+            },
+        }
+    }
+
     pub fn add_state_provider(&self, provider: Arc<dyn StateProvider>) {
         write(&self.inner.providers).push(provider);
     }
@@ -791,9 +811,12 @@ impl Datastores {
                 if test_option != TestOption::TestOnly {
                     self.check_confirmed_owner(w, session)?;
                 }
-                let r = self.transact(w, session, Work::Edits(&edits), test_option);
-                // A bulk edit's tree is as big as what it created: freed
-                // off the request's path, like old snapshots.
+                // The edits are dropped after: what they create is moved
+                // out of them rather than copied.
+                let mut edits = edits;
+                let r = self.transact(w, session, Work::Edits(Edits::Consumed(&mut edits)), test_option);
+                // A bulk edit's tree (what was not moved) is freed off the
+                // request's path, like old snapshots.
                 self.free_later(edits);
                 r
             }
@@ -989,7 +1012,9 @@ impl Datastores {
         };
         let running = self.running();
         let result = match (&state.log, state.base_txid == running.txid) {
-            (Some(log), true) => self.transact(w, session, Work::Edits(log), TestOption::TestThenSet),
+            (Some(log), true) => {
+                self.transact(w, session, Work::Edits(Edits::Kept(log)), TestOption::TestThenSet)
+            }
             _ => {
                 let cand = self.candidate();
                 let copy = cand.tree.duplicate().map_err(|e| op_failed(format!("copy: {e}")))?;
@@ -1310,11 +1335,10 @@ impl Datastores {
         // 1. The edit. A failed single edit leaves the tree as it was (it
         // then stays as the next working tree).
         let (mut tree, applied) = match work {
-            Work::Edits(list) => {
+            Work::Edits(edits) => {
                 let mut tree = self.working_tree(w, &published)?;
-                let refs: Vec<_> = list.iter().map(|(t, d)| (t, *d)).collect();
                 // A failed sequence leaves the tree as it was.
-                let r = self.apply_guarded(session, &mut tree, &refs).map_err(|(i, e)| {
+                let r = self.apply_work(session, &mut tree, edits).map_err(|(i, e)| {
                     w.failed_edit = Some(i);
                     (Errors::from(e), true)
                 });
@@ -1599,8 +1623,15 @@ impl Datastores {
 enum Work<'a> {
     /// Edits applied in order (one edit, a YANG Patch, or the candidate's
     /// log replayed onto running).
-    Edits(&'a [(DataTree<'static>, DefaultOperation)]),
+    Edits(Edits<'a>),
     Replace(DataTree<'static>),
+}
+
+enum Edits<'a> {
+    /// Edits kept after the transaction (the candidate's log).
+    Kept(&'a [(DataTree<'static>, DefaultOperation)]),
+    /// Edits dropped after it: created subtrees may be moved out of them.
+    Consumed(&'a mut [(DataTree<'static>, DefaultOperation)]),
 }
 
 #[derive(Serialize, Deserialize)]

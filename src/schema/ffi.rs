@@ -211,6 +211,8 @@ pub unsafe fn node_path(node: RawNode, no_last_pred: bool) -> String {
 unsafe extern "C" {
     #[link_name = "free"]
     fn libc_free(p: *mut std::ffi::c_void);
+    fn open_memstream(ptr: *mut *mut c_char, size: *mut usize) -> *mut ffi::FILE;
+    fn fclose(f: *mut ffi::FILE) -> std::ffi::c_int;
 }
 
 /// The schema node of `node`.
@@ -376,6 +378,72 @@ pub unsafe fn node_first_child(node: RawNode) -> RawNode {
         }
         (*node.cast::<ffi::lyd_node_inner>()).child
     }
+}
+
+/// Visits the subtree of `node` (itself first) depth first, in document
+/// order, while `visit` returns true; returns whether every node was
+/// visited.
+///
+/// # Safety
+/// See the section comment; `visit` must not change the subtree's links.
+pub unsafe fn visit_subtree(node: RawNode, mut visit: impl FnMut(RawNode) -> bool) -> bool {
+    let mut n = node;
+    // SAFETY: walks the live subtree, never above `node`.
+    unsafe {
+        while !n.is_null() {
+            if !visit(n) {
+                return false;
+            }
+            let child = node_first_child(n);
+            if !child.is_null() {
+                n = child;
+                continue;
+            }
+            while n != node && node_next(n).is_null() {
+                n = node_parent(n);
+            }
+            if n == node {
+                break;
+            }
+            n = node_next(n);
+        }
+    }
+    true
+}
+
+/// Whether the subtree of `node` (itself included) has more than `limit`
+/// nodes; visits at most `limit + 1` of them.
+///
+/// # Safety
+/// See the section comment.
+pub unsafe fn subtree_larger_than(node: RawNode, limit: usize) -> bool {
+    let mut seen = 0usize;
+    // SAFETY: contract.
+    !unsafe {
+        visit_subtree(node, |_| {
+            seen += 1;
+            seen <= limit
+        })
+    }
+}
+
+/// Whether `node` carries metadata other than libyang's internal
+/// bookkeeping (the `yang:lyds_tree` of sorted instances).
+///
+/// # Safety
+/// See the section comment.
+pub unsafe fn has_metadata(node: RawNode) -> bool {
+    // SAFETY: the metadata list is NULL-terminated; each has its annotation.
+    unsafe {
+        let mut m = (*node).meta;
+        while !m.is_null() {
+            if (*m).annotation.is_null() || ffi::lyd_meta_is_internal(m) == 0 {
+                return true;
+            }
+            m = (*m).next;
+        }
+    }
+    false
 }
 
 /// `first` and the siblings after it, in order (none for NULL).
@@ -894,15 +962,60 @@ pub unsafe fn print_mem(node: RawNode, json: bool, opts: u32) -> Result<String, 
         return Ok(String::new());
     }
     let format = if json { ffi::LYD_FORMAT::LYD_JSON } else { ffi::LYD_FORMAT::LYD_XML };
-    let mut out: *mut c_char = std::ptr::null_mut();
-    // SAFETY: `node` live; libyang allocates `out`, which we copy and free.
+    let siblings = opts & ffi::LYD_PRINT_WITHSIBLINGS != 0;
+    // SAFETY: `node` live.
+    if siblings && unsafe { !node_parent(node).is_null() || first_sibling(node) != node } {
+        // Siblings from the middle: only libyang's memory printer does that.
+        let mut out: *mut c_char = std::ptr::null_mut();
+        // SAFETY: `node` live; libyang allocates `out`, which we copy and free.
+        return unsafe {
+            let r = ok(ffi::lyd_print_mem(&mut out, node, format, opts));
+            let s = opt_string(out).unwrap_or_default();
+            if !out.is_null() {
+                libc_free(out.cast());
+            }
+            r.map(|()| s)
+        };
+    }
+    // libyang's own memory output formats every piece with vasprintf into
+    // a fresh allocation and then grows the result to fit; a C memory
+    // stream buffers instead (a third of the time of a large print).
+    let mut buf: *mut c_char = std::ptr::null_mut();
+    let mut len = 0usize;
+    // SAFETY: glibc's memory stream owns `buf` until `fclose`, after which
+    // `buf`/`len` hold the NUL-terminated output, which we copy and free.
+    // `node` is live (contract); the ly_out wraps the stream without
+    // owning it.
     unsafe {
-        ok(ffi::lyd_print_mem(&mut out, node, format, opts))?;
-        let s = opt_string(out).unwrap_or_default();
-        if !out.is_null() {
-            libc_free(out.cast());
+        let f = open_memstream(&mut buf, &mut len);
+        if f.is_null() {
+            return Err(ffi::LY_ERR::LY_EMEM);
         }
-        Ok(s)
+        let mut out: *mut ffi::ly_out = std::ptr::null_mut();
+        let mut r = ffi::ly_out_new_file(f, &mut out);
+        if r == ffi::LY_ERR::LY_SUCCESS {
+            // From the first top-level node, "all" is "with siblings".
+            r = if siblings {
+                ffi::lyd_print_all(out, node, format, opts & !ffi::LYD_PRINT_WITHSIBLINGS)
+            } else {
+                ffi::lyd_print_tree(out, node, format, opts)
+            };
+            ffi::ly_out_free(out, None, 0);
+        }
+        let closed = fclose(f);
+        let text = if buf.is_null() {
+            String::new()
+        } else {
+            let bytes = std::slice::from_raw_parts(buf.cast::<u8>(), len);
+            let text = String::from_utf8_lossy(bytes).into_owned();
+            libc_free(buf.cast());
+            text
+        };
+        ok(r)?;
+        if closed != 0 {
+            return Err(ffi::LY_ERR::LY_ESYS);
+        }
+        Ok(text)
     }
 }
 
@@ -1002,6 +1115,8 @@ unsafe fn find_in(first: RawNode, target: RawNode) -> Option<RawNode> {
 /// libyang's internal data flags: a node created and not validated yet,
 /// and a node whose `when` was found true.
 pub const LYD_NEW: u32 = ffi::LYD_NEW;
+/// Data flag of a node of an extension instance's data.
+pub const LYD_EXT: u32 = ffi::LYD_EXT;
 pub const LYD_WHEN_TRUE: u32 = ffi::LYD_WHEN_TRUE;
 
 /// Adds the metadata `module:name = value` (value in JSON form, e.g.
