@@ -211,8 +211,6 @@ pub unsafe fn node_path(node: RawNode, no_last_pred: bool) -> String {
 unsafe extern "C" {
     #[link_name = "free"]
     fn libc_free(p: *mut std::ffi::c_void);
-    fn open_memstream(ptr: *mut *mut c_char, size: *mut usize) -> *mut ffi::FILE;
-    fn fclose(f: *mut ffi::FILE) -> std::ffi::c_int;
 }
 
 /// The schema node of `node`.
@@ -962,60 +960,15 @@ pub unsafe fn print_mem(node: RawNode, json: bool, opts: u32) -> Result<String, 
         return Ok(String::new());
     }
     let format = if json { ffi::LYD_FORMAT::LYD_JSON } else { ffi::LYD_FORMAT::LYD_XML };
-    let siblings = opts & ffi::LYD_PRINT_WITHSIBLINGS != 0;
-    // SAFETY: `node` live.
-    if siblings && unsafe { !node_parent(node).is_null() || first_sibling(node) != node } {
-        // Siblings from the middle: only libyang's memory printer does that.
-        let mut out: *mut c_char = std::ptr::null_mut();
-        // SAFETY: `node` live; libyang allocates `out`, which we copy and free.
-        return unsafe {
-            let r = ok(ffi::lyd_print_mem(&mut out, node, format, opts));
-            let s = opt_string(out).unwrap_or_default();
-            if !out.is_null() {
-                libc_free(out.cast());
-            }
-            r.map(|()| s)
-        };
-    }
-    // libyang's own memory output formats every piece with vasprintf into
-    // a fresh allocation and then grows the result to fit; a C memory
-    // stream buffers instead (a third of the time of a large print).
-    let mut buf: *mut c_char = std::ptr::null_mut();
-    let mut len = 0usize;
-    // SAFETY: glibc's memory stream owns `buf` until `fclose`, after which
-    // `buf`/`len` hold the NUL-terminated output, which we copy and free.
-    // `node` is live (contract); the ly_out wraps the stream without
-    // owning it.
+    let mut out: *mut c_char = std::ptr::null_mut();
+    // SAFETY: `node` live; libyang allocates `out`, which we copy and free.
     unsafe {
-        let f = open_memstream(&mut buf, &mut len);
-        if f.is_null() {
-            return Err(ffi::LY_ERR::LY_EMEM);
+        ok(ffi::lyd_print_mem(&mut out, node, format, opts))?;
+        let s = opt_string(out).unwrap_or_default();
+        if !out.is_null() {
+            libc_free(out.cast());
         }
-        let mut out: *mut ffi::ly_out = std::ptr::null_mut();
-        let mut r = ffi::ly_out_new_file(f, &mut out);
-        if r == ffi::LY_ERR::LY_SUCCESS {
-            // From the first top-level node, "all" is "with siblings".
-            r = if siblings {
-                ffi::lyd_print_all(out, node, format, opts & !ffi::LYD_PRINT_WITHSIBLINGS)
-            } else {
-                ffi::lyd_print_tree(out, node, format, opts)
-            };
-            ffi::ly_out_free(out, None, 0);
-        }
-        let closed = fclose(f);
-        let text = if buf.is_null() {
-            String::new()
-        } else {
-            let bytes = std::slice::from_raw_parts(buf.cast::<u8>(), len);
-            let text = String::from_utf8_lossy(bytes).into_owned();
-            libc_free(buf.cast());
-            text
-        };
-        ok(r)?;
-        if closed != 0 {
-            return Err(ffi::LY_ERR::LY_ESYS);
-        }
-        Ok(text)
+        Ok(s)
     }
 }
 
