@@ -425,6 +425,27 @@ pub unsafe fn subtree_larger_than(node: RawNode, limit: usize) -> bool {
     }
 }
 
+/// The nodes of the tree of `first` (top-level siblings and all below),
+/// counted up to `limit` (the count stops past it).
+///
+/// # Safety
+/// See the section comment.
+pub unsafe fn count_nodes(first: RawNode, limit: usize) -> usize {
+    let mut count = 0usize;
+    let mut n = first;
+    // SAFETY: walks live siblings and their subtrees.
+    unsafe {
+        while !n.is_null() && count <= limit {
+            visit_subtree(n, |_| {
+                count += 1;
+                count <= limit
+            });
+            n = node_next(n);
+        }
+    }
+    count
+}
+
 /// Whether `node` carries metadata other than libyang's internal
 /// bookkeeping (the `yang:lyds_tree` of sorted instances).
 ///
@@ -698,18 +719,25 @@ pub unsafe fn change_term(node: RawNode, value: &str) -> Result<bool, u32> {
 
 /// `lyd_validate_all` on the tree whose first top-level node is `*root`
 /// (libyang may add or delete top-level nodes, so `root` is updated).
-/// Returns the result and libyang's diff of what validation changed
-/// (defaults added, nodes auto-deleted by a false `when`), NULL if none;
-/// the caller frees the diff with [`free_siblings`].
+/// Returns the result and, when `with_diff`, libyang's diff of what
+/// validation changed (defaults added, nodes auto-deleted by a false
+/// `when`), NULL if none or not asked for; the caller frees the diff with
+/// [`free_siblings`]. Making the diff costs a copy of every node added.
 ///
 /// # Safety
 /// See the section comment; `*root` is NULL or the first top-level node of
 /// a tree of `ctx` that nothing else is using.
-pub unsafe fn validate_all(root: &mut RawNode, ctx: &Context, flags: u32) -> (Result<(), u32>, RawNode) {
+pub unsafe fn validate_all(
+    root: &mut RawNode,
+    ctx: &Context,
+    flags: u32,
+    with_diff: bool,
+) -> (Result<(), u32>, RawNode) {
     let Some(c) = raw_ctx(ctx) else { return (Err(ffi::LY_ERR::LY_EINT), std::ptr::null_mut()) };
     let mut diff = std::ptr::null_mut();
-    // SAFETY: contract; `diff` is an out pointer.
-    let r = ok(unsafe { ffi::lyd_validate_all(root, c, flags, &mut diff) });
+    let out: *mut RawNode = if with_diff { &mut diff } else { std::ptr::null_mut() };
+    // SAFETY: contract; `out` is NULL or an out pointer.
+    let r = ok(unsafe { ffi::lyd_validate_all(root, c, flags, out) });
     (r, diff)
 }
 
