@@ -998,12 +998,24 @@ fn map_libyang(e: &LyError, stage: Stage) -> Error {
                 // already put the restriction's error-message in `msg`.
                 let mut err = base(ErrorTag::InvalidValue);
                 err.app_tag = e.app_tag.clone();
+                if err.path.is_none() {
+                    // libyang gives a top-level leaf's value error only
+                    // its schema path, which is then the data path.
+                    err.path = e.schema_path.clone().filter(|p| is_top_level_path(p));
+                }
                 err
             }
         }
         (Stage::Validate, LYVE_DATA) => map_validation(e, base),
         _ => base(ErrorTag::OperationFailed),
     }
+}
+
+/// `/module:name`: one node, no predicate.
+fn is_top_level_path(p: &str) -> bool {
+    let Some((module, name)) = p.strip_prefix('/').and_then(|r| r.split_once(':')) else { return false };
+    let plain = |s: &str| !s.is_empty() && !s.contains(['/', '[', ':']);
+    plain(module) && plain(name)
 }
 
 fn map_validation(e: &LyError, base: impl Fn(ErrorTag) -> Error) -> Error {

@@ -804,6 +804,12 @@ fn parse_errors() {
     assert_eq!((e.tag, e.path.as_deref()), (ErrorTag::BadAttribute, Some("/ed:c/ul")), "{e:?}");
     let e = bad(&c("<nosuch/>"));
     assert_eq!(e.tag, ErrorTag::UnknownElement, "{e:?}");
+    // An invalid value names its node, on the top level too (libyang
+    // gives no data path there).
+    let e = bad(r#"<tn xmlns="urn:example:ed">300</tn>"#);
+    assert_eq!((e.tag, e.path.as_deref()), (ErrorTag::InvalidValue, Some("/ed:tn")), "{e:?}");
+    let e = bad(r#"<t xmlns="urn:example:ed"><n>-1</n></t>"#);
+    assert_eq!((e.tag, e.path.as_deref()), (ErrorTag::InvalidValue, Some("/ed:t/n")), "{e:?}");
 }
 
 /// RFC 6241 §7.2 names a leaf to delete or remove by its element alone:
