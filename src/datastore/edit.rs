@@ -667,7 +667,7 @@ impl Editor {
                         // A non-presence container has no existence of its own:
                         // walk into it, creating it silently.
                         let (mark, changes) = (self.undo.len(), self.changes.len());
-                        let new = self.create_node(e, tparent, None)?;
+                        let new = self.create_node(e, tparent, None, false)?;
                         self.walk_children(e, new, Op::None, in_created)?;
                         // Nothing created below: undo it (and any other
                         // case it cleared).
@@ -719,11 +719,7 @@ impl Editor {
                         }
                         None => {
                             let moved = self.consume && Self::movable(e);
-                            let new = if moved {
-                                self.move_in(e, tparent, insert)?
-                            } else {
-                                self.create_node(e, tparent, insert)?
-                            };
+                            let new = self.create_node(e, tparent, insert, moved)?;
                             if !in_created {
                                 self.changes.push(Change::Created {
                                     path: ffi::node_path(new, false),
@@ -804,30 +800,6 @@ impl Editor {
         }
     }
 
-    /// Creates `e` (see [`Self::movable`]) under `tparent` by moving its
-    /// subtree out of the edit, clearing the choice's other cases first.
-    /// The moved nodes get the flags a copy would have.
-    unsafe fn move_in(
-        &mut self,
-        e: RawNode,
-        tparent: RawNode,
-        insert: Option<Insert>,
-    ) -> Result<RawNode, Error> {
-        // SAFETY: `e` is a live edit node the caller drops afterwards; once
-        // unlinked it is ours until placed.
-        unsafe {
-            self.clear_other_cases(tparent, ffi::node_schema(e))?;
-            ffi::unlink(e).map_err(|c| internal("move a node", c))?;
-            ffi::visit_subtree(e, |n| {
-                let f = ffi::node_flags(n);
-                ffi::set_node_flags(n, (f & (ffi::LYD_DEFAULT | ffi::LYD_EXT)) | ffi::LYD_NEW);
-                true
-            });
-            self.place(e, tparent, insert)?;
-            Ok(e)
-        }
-    }
-
     /// `replace`: deletes the children of `t` the edit `e` does not name,
     /// after `e`'s children were applied: what they created (undo steps
     /// after `mark`) is named even when it was moved out of `e`.
@@ -892,18 +864,32 @@ impl Editor {
         Ok(())
     }
 
-    /// Creates `e` alone (a list entry with its keys) under `tparent`,
-    /// clearing the choice's other cases first.
+    /// Creates `e` under `tparent`, clearing the choice's other cases
+    /// first: a copy of `e` alone (a list entry with its keys), or, when
+    /// `take` (see [`Self::movable`]), `e` with its subtree moved out of the
+    /// edit, its nodes given the flags a copy would have.
     unsafe fn create_node(
         &mut self,
         e: RawNode,
         tparent: RawNode,
         insert: Option<Insert>,
+        take: bool,
     ) -> Result<RawNode, Error> {
-        // SAFETY: live nodes; the duplicate is ours until linked.
+        // SAFETY: live nodes; the duplicate, or `e` once unlinked from an
+        // edit the caller drops afterwards, is ours until linked.
         unsafe {
             self.clear_other_cases(tparent, ffi::node_schema(e))?;
-            let new = ffi::dup_node(e, false).map_err(|c| internal("copy a node", c))?;
+            let new = if take {
+                ffi::unlink(e).map_err(|c| internal("move a node", c))?;
+                ffi::visit_subtree(e, |n| {
+                    let f = ffi::node_flags(n);
+                    ffi::set_node_flags(n, (f & (ffi::LYD_DEFAULT | ffi::LYD_EXT)) | ffi::LYD_NEW);
+                    true
+                });
+                e
+            } else {
+                ffi::dup_node(e, false).map_err(|c| internal("copy a node", c))?
+            };
             self.place(new, tparent, insert)?;
             Ok(new)
         }
