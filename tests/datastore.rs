@@ -944,3 +944,43 @@ fn startup_is_read_exactly_unless_its_file_was_edited() {
     ds.delete_config(1, Datastore::Startup).unwrap();
     assert!(!file.exists() && !exact.exists());
 }
+
+/// A commit recorded as the whole content (the first commit, which makes
+/// the whole tree; a copy-config) is, when compaction is due, stored as the
+/// snapshot as it is: the snapshot equals what compaction prints from
+/// running, and the journal recovers exactly from it.
+#[test]
+fn a_whole_content_record_is_the_snapshot_as_it_is() {
+    let s = schema();
+    let dir = tempfile::tempdir().unwrap();
+    let every_commit = with_options(|o| {
+        o.compact_bytes = 1;
+        o.verify_incremental = true;
+    });
+    let snapshot_payload = || {
+        let bytes = std::fs::read(dir.path().join("journal").join("snapshot")).unwrap();
+        bytes[32..].to_vec()
+    };
+    let as_compaction_prints = |ds: &Datastores| {
+        // SAFETY: the published tree is read only.
+        unsafe { occd::datastore::delta::encode_snapshot(ds.running().root(), s.fingerprint()) }.unwrap()
+    };
+    let expected;
+    {
+        let ds = Datastores::open(s, dir.path(), every_commit.clone()).unwrap();
+        edit(&ds, 1, Datastore::Running, &item("a", "<mode>b</mode><extra>e</extra><counter>5</counter>"))
+            .unwrap();
+        assert_eq!(snapshot_payload(), as_compaction_prints(&ds), "first commit");
+        edit(&ds, 1, Datastore::Running, &item("b", "<ref>a</ref>")).unwrap();
+        assert_eq!(snapshot_payload(), as_compaction_prints(&ds), "an edit, compacted by printing");
+        let whole = format!(
+            r#"<top xmlns="{NS}"><item><name>c</name><mode>b</mode><extra>x</extra></item><tags>q</tags></top>"#
+        );
+        ds.copy_config_inline(1, Datastore::Running, &whole).unwrap();
+        assert_eq!(snapshot_payload(), as_compaction_prints(&ds), "copy-config");
+        expected = (print(ds.running().tree(), true), ds.running().txid());
+    }
+    let ds = Datastores::open(s, dir.path(), every_commit).unwrap();
+    assert!(ds.recovered_exactly());
+    assert_eq!((print(ds.running().tree(), true), ds.running().txid()), expected);
+}

@@ -1460,11 +1460,14 @@ impl Datastores {
         // SAFETY: the new tree is read only from here on.
         let payload = unsafe { delta::encode(&delta, snapshot.root(), self.inner.schema.fingerprint()) }
             .map_err(op_failed);
-        let durable = payload.and_then(|p| w.journal.append(txid, &p).map_err(journal_error));
-        if let Err(e) = durable {
-            self.free_later(snapshot);
-            return Err(e);
-        }
+        let durable = payload.and_then(|p| w.journal.append(txid, &p).map_err(journal_error).map(|()| p));
+        let payload = match durable {
+            Ok(p) => p,
+            Err(e) => {
+                self.free_later(snapshot);
+                return Err(e);
+            }
+        };
 
         // 5. Publish.
         // SAFETY: both trees live and read only.
@@ -1491,9 +1494,15 @@ impl Datastores {
         drop(view);
         drop(snapshot);
 
-        // 7. Compaction.
+        // 7. Compaction. A record of the whole content (a bulk load, a
+        // copy-config) is already the snapshot's payload: written again as
+        // it is, not printed again.
         if w.journal.journal_len() > self.inner.options.compact_bytes {
-            self.compact(w);
+            if whole {
+                store_snapshot(w, txid, &payload);
+            } else {
+                self.compact(w);
+            }
         }
         Ok(CommitInfo { txid, changes })
     }
@@ -1503,10 +1512,7 @@ impl Datastores {
         let running = self.running();
         // SAFETY: a published tree, read only.
         match unsafe { delta::encode_snapshot(running.root(), self.inner.schema.fingerprint()) } {
-            Ok(payload) => match w.journal.snapshot(running.txid, &payload) {
-                Ok(()) => info!(txid = running.txid, bytes = payload.len(), "journal compacted"),
-                Err(e) => warn!(error = %e, "journal compaction failed"),
-            },
+            Ok(payload) => store_snapshot(w, running.txid, &payload),
             Err(e) => warn!(error = %e, "journal compaction failed"),
         }
     }
@@ -1718,6 +1724,15 @@ fn validate(ctx: &'static Context, tree: &mut DataTree<'static>, list: bool) -> 
             let errs = Errors::from_libyang(&records, Stage::Validate);
             Err(if errs.has_errors() { errs } else { op_failed("validation failed") })
         }
+    }
+}
+
+/// Makes `payload` (running's whole content at `txid`, as
+/// [`delta::encode_snapshot`] gives it) the journal's snapshot.
+fn store_snapshot(w: &mut Writer, txid: u64, payload: &[u8]) {
+    match w.journal.snapshot(txid, payload) {
+        Ok(()) => info!(txid, bytes = payload.len(), "journal compacted"),
+        Err(e) => warn!(error = %e, "journal compaction failed"),
     }
 }
 
