@@ -778,20 +778,15 @@ mod tests {
     /// not stored yet.
     fn lacking_canonical(first: RawNode) -> usize {
         let mut count = 0;
-        let mut stack = vec![first];
         // SAFETY: a live tree of the test; terms are `lyd_node_term`.
         unsafe {
-            while let Some(mut n) = stack.pop() {
-                while !n.is_null() {
-                    if let Some(term) = ffi::term_of(n) {
-                        count += usize::from((*term).value._canonical.is_null());
-                    } else {
-                        stack.push(ffi::node_first_child(n));
-                    }
-                    n = ffi::node_next(n);
+            ffi::visit_tree(first, |n| {
+                if let Some(term) = ffi::term_of(n) {
+                    count += usize::from((*term).value._canonical.is_null());
                 }
-            }
-        }
+                true
+            })
+        };
         count
     }
 

@@ -190,31 +190,25 @@ fn parse_with_deleted_leaves<'a>(ctx: &'a Context, xml: &str) -> Option<DataTree
     }
     let tree = super::store::tree_of(ctx, root);
     let mut opaque = 0;
-    let mut stack = vec![tree.raw()];
-    // SAFETY: walks the live tree we own.
-    unsafe {
-        while let Some(mut n) = stack.pop() {
-            while !n.is_null() {
-                if ffi::node_schema(n).is_null() {
-                    let (_, op) = opaque_leaf(n)?;
-                    let mut effective = op;
-                    let mut a = ffi::node_parent(n);
-                    while effective.is_none() && !a.is_null() {
-                        effective = read_attrs(a).ok()?.op;
-                        a = ffi::node_parent(a);
-                    }
-                    if !matches!(effective, Some(Op::Delete | Op::Remove)) {
-                        return None;
-                    }
-                    opaque += 1;
-                } else {
-                    stack.push(ffi::node_first_child(n));
-                }
-                n = ffi::node_next(n);
+    // SAFETY: walks the live tree we own, reading only.
+    let all_deleted = unsafe {
+        ffi::visit_tree(tree.raw(), |n| {
+            if !ffi::node_schema(n).is_null() {
+                return true;
             }
-        }
-    }
-    (opaque > 0 && check_attributes(&tree).is_ok()).then_some(tree)
+            let Some((_, op)) = opaque_leaf(n) else { return false };
+            let mut effective = op;
+            let mut a = ffi::node_parent(n);
+            while effective.is_none() && !a.is_null() {
+                let Ok(attrs) = read_attrs(a) else { return false };
+                effective = attrs.op;
+                a = ffi::node_parent(a);
+            }
+            opaque += 1;
+            matches!(effective, Some(Op::Delete | Op::Remove))
+        })
+    };
+    (all_deleted && opaque > 0 && check_attributes(&tree).is_ok()).then_some(tree)
 }
 
 /// The leaf an opaque edit node names, with the operation its own

@@ -425,6 +425,26 @@ pub unsafe fn subtree_larger_than(node: RawNode, limit: usize) -> bool {
     }
 }
 
+/// [`visit_subtree`] over `first` and each sibling after it in turn (a
+/// whole tree when `first` is its first top-level node), while `visit`
+/// returns true; returns whether every node was visited.
+///
+/// # Safety
+/// See the section comment; `visit` must not change the tree's links.
+pub unsafe fn visit_tree(first: RawNode, mut visit: impl FnMut(RawNode) -> bool) -> bool {
+    let mut n = first;
+    // SAFETY: walks live siblings and their subtrees.
+    unsafe {
+        while !n.is_null() {
+            if !visit_subtree(n, &mut visit) {
+                return false;
+            }
+            n = node_next(n);
+        }
+    }
+    true
+}
+
 /// The nodes of the tree of `first` (top-level siblings and all below),
 /// counted up to `limit` (the count stops past it).
 ///
@@ -432,17 +452,13 @@ pub unsafe fn subtree_larger_than(node: RawNode, limit: usize) -> bool {
 /// See the section comment.
 pub unsafe fn count_nodes(first: RawNode, limit: usize) -> usize {
     let mut count = 0usize;
-    let mut n = first;
-    // SAFETY: walks live siblings and their subtrees.
+    // SAFETY: contract.
     unsafe {
-        while !n.is_null() && count <= limit {
-            visit_subtree(n, |_| {
-                count += 1;
-                count <= limit
-            });
-            n = node_next(n);
-        }
-    }
+        visit_tree(first, |_| {
+            count += 1;
+            count <= limit
+        })
+    };
     count
 }
 
@@ -916,23 +932,15 @@ unsafe fn parse_tree(
 /// # Safety
 /// `first` is NULL or a live node of a tree nobody else uses yet.
 pub unsafe fn fill_canonical(first: RawNode) {
-    let mut stack = vec![first];
-    // SAFETY: contract; walks live nodes.
+    // SAFETY: contract; storing a canonical string changes no link.
     unsafe {
-        while let Some(mut n) = stack.pop() {
-            while !n.is_null() {
-                if let Some(term) = term_of(n) {
-                    canonical(term);
-                } else {
-                    let child = node_first_child(n);
-                    if !child.is_null() {
-                        stack.push(child);
-                    }
-                }
-                n = node_next(n);
+        visit_tree(first, |n| {
+            if let Some(term) = term_of(n) {
+                canonical(term);
             }
-        }
-    }
+            true
+        })
+    };
 }
 
 /// What determines how data is validated under `ctx`, as text: every
